@@ -1,0 +1,28 @@
+/**
+ * The HTTP API's routes. The CDK stack creates one gateway route per entry (all reaching
+ * the API function), so the gateway and the router cannot drift apart. Unknown routes go
+ * through the `$default` route to the function, which answers 404 in the contract's shape.
+ */
+export interface RouteDefinition {
+  readonly method: 'GET' | 'POST';
+  /** API Gateway path template, e.g. `/v1/jobs/{jobId}`. */
+  readonly path: string;
+  /** false only for routes anyone may call without a token. */
+  readonly authorized: boolean;
+}
+
+export const ROUTES = [
+  { method: 'GET', path: '/v1/health', authorized: false },
+  { method: 'POST', path: '/v1/jobs', authorized: true },
+  { method: 'POST', path: '/v1/jobs/batch', authorized: true },
+  { method: 'GET', path: '/v1/jobs', authorized: true },
+  { method: 'GET', path: '/v1/jobs/{jobId}', authorized: true },
+  { method: 'GET', path: '/v1/jobs/{jobId}/events', authorized: true },
+  { method: 'GET', path: '/v1/jobs/{jobId}/items', authorized: true },
+  { method: 'POST', path: '/v1/jobs/{jobId}/cancel', authorized: true },
+  { method: 'POST', path: '/v1/jobs/{jobId}/retry', authorized: true },
+  { method: 'POST', path: '/v1/uploads', authorized: true },
+  { method: 'GET', path: '/v1/stats', authorized: true },
+] as const satisfies readonly RouteDefinition[];
+
+export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;

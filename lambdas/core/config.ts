@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { ENV } from './environment';
+import { PRIORITIES, type Priority } from './priority';
+
+const priorityUrls = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.object(Object.fromEntries(PRIORITIES.map((p) => [p, z.url()])) as Record<Priority, z.ZodURL>));
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Every setting a function may read, by config key, with the variable it comes from. */
+const SETTINGS = {
+  tableName: [ENV.tableName, z.string().min(1)],
+  bucketName: [ENV.bucketName, z.string().min(1)],
+  queueUrls: [ENV.queueUrls, priorityUrls],
+  deadLetterQueueUrls: [ENV.deadLetterQueueUrls, priorityUrls],
+  workerPriority: [ENV.workerPriority, z.enum(PRIORITIES)],
+  rateLimitPerMinute: [ENV.rateLimitPerMinute, positiveInt(120)],
+  maxUploadBytes: [ENV.maxUploadBytes, positiveInt(10 * 1024 * 1024)],
+  maxDelaySeconds: [ENV.maxDelaySeconds, positiveInt(7 * 24 * 3600)],
+  completedRetentionDays: [ENV.completedRetentionDays, positiveInt(7)],
+  failedRetentionDays: [ENV.failedRetentionDays, positiveInt(30)],
+  webSocketCallbackUrl: [ENV.webSocketCallbackUrl, z.url()],
+  jwtIssuer: [ENV.jwtIssuer, z.url()],
+  jwtAudience: [
+    ENV.jwtAudience,
+    z.string().transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean)),
+  ],
+  jwtJwksUri: [ENV.jwtJwksUri, z.url().optional()],
+} as const;
+
+type Settings = typeof SETTINGS;
+export type ConfigKey = keyof Settings;
+export type Config<K extends ConfigKey> = { readonly [P in K]: z.output<Settings[P][1]> };
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads and validates the settings a function needs, once, at cold start: a missing or
+ * malformed variable fails the first invocation loudly instead of a job later.
+ */
+export const readConfig = <K extends ConfigKey>(
+  keys: readonly K[],
+  env: NodeJS.ProcessEnv = process.env,
+): Config<K> => {
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const key of keys) {
+    const [name, schema] = SETTINGS[key];
+    const parsed = (schema as z.ZodType).safeParse(env[name]);
+    if (parsed.success) config[key] = parsed.data;
+    else problems.push(`${name}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join(' | ')}`);
+  return config as Config<K>;
+};

@@ -1,0 +1,30 @@
+/**
+ * Names of the environment variables the functions read. The CDK stack imports these
+ * too, so a function and the construct that configures it can never disagree on a name.
+ * Nothing here reads the environment: see config.ts for that.
+ */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  bucketName: 'BUCKET_NAME',
+  /** JSON object `{ critical, high, normal, low }` of queue URLs. */
+  queueUrls: 'QUEUE_URLS',
+  /** JSON object `{ critical, high, normal, low }` of dead-letter queue URLs. */
+  deadLetterQueueUrls: 'DLQ_URLS',
+  /** The priority a worker function serves. */
+  workerPriority: 'WORKER_PRIORITY',
+  rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+  maxUploadBytes: 'MAX_UPLOAD_BYTES',
+  maxDelaySeconds: 'MAX_DELAY_SECONDS',
+  completedRetentionDays: 'COMPLETED_RETENTION_DAYS',
+  failedRetentionDays: 'FAILED_RETENTION_DAYS',
+  /** https URL of the WebSocket stage's @connections management API. */
+  webSocketCallbackUrl: 'WEBSOCKET_CALLBACK_URL',
+  jwtIssuer: 'JWT_ISSUER',
+  /** Comma-separated accepted audiences (`aud` or Cognito's `client_id`). */
+  jwtAudience: 'JWT_AUDIENCE',
+  jwtJwksUri: 'JWT_JWKS_URI',
+  /** Job type submitted by a scheduled rule (the rule's input may override it). */
+  scheduledJobType: 'SCHEDULED_JOB_TYPE',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

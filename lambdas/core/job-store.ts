@@ -1,0 +1,434 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { JobError, JobEvent, JobProgress, JobRecord } from './job';
+import { canTransition, type JobStatus, isTerminal } from './job-status';
+import { INDEX, keys } from './table-keys';
+
+export interface RetentionPolicy {
+  /** Days a completed job stays readable. */
+  readonly completedDays: number;
+  /** Days a failed or cancelled job stays readable. */
+  readonly failedDays: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = { completedDays: 7, failedDays: 30 };
+
+/** How long an Idempotency-Key keeps pointing at its job. */
+export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600;
+
+export interface IdempotencyClaim {
+  readonly userId: string;
+  readonly key: string;
+  /** Hash of the request body: the same key with another body is a conflict. */
+  readonly requestHash: string;
+}
+
+export type CreateResult =
+  | { readonly outcome: 'created'; readonly job: JobRecord }
+  | { readonly outcome: 'replayed'; readonly job: JobRecord }
+  | { readonly outcome: 'conflict' };
+
+export interface TransitionRequest {
+  readonly jobId: string;
+  /** Statuses the job may be in; each must be allowed to move to `to`. */
+  readonly from: readonly JobStatus[];
+  readonly to: JobStatus;
+  readonly at: string;
+  /** The job's `attempts` must equal this (guards against stale messages and workers). */
+  readonly expectedAttempts?: number;
+  /** Attempt number recorded in the event (and set on the job when it changes). */
+  readonly attempt: number;
+  readonly error?: JobError;
+  /** Further attributes to set. */
+  readonly set?: Readonly<Record<string, unknown>>;
+  /** Further attributes to remove. */
+  readonly remove?: readonly string[];
+  /** Extra events logged before the main one, in order (e.g. delayed → queued before queued → processing). */
+  readonly precedingEvents?: readonly JobEvent[];
+  /** The lease the job must still hold (used by the stalled-job sweep). */
+  readonly expectedLeaseUntil?: string;
+}
+
+export type TransitionResult =
+  | { readonly ok: true; readonly job: JobRecord }
+  | { readonly ok: false; readonly current?: JobRecord };
+
+export interface ListQuery {
+  readonly userId: string;
+  readonly limit: number;
+  /** Sort key of the last job of the previous page. */
+  readonly after?: string;
+  readonly status?: JobStatus;
+  readonly type?: string;
+}
+
+export interface ListPage {
+  readonly jobs: JobRecord[];
+  /** Sort key to continue after, or undefined on the last page. */
+  readonly lastSortKey?: string;
+}
+
+export interface LeaseState {
+  readonly cancelRequested: boolean;
+}
+
+const TABLE_KEY_ATTRIBUTES = [
+  'PK',
+  'SK',
+  'GSI1PK',
+  'GSI1SK',
+  'GSI2PK',
+  'GSI2SK',
+  'LEASEPK',
+  'LEASESK',
+  'requestHash',
+] as const;
+
+const LEASE_ATTRIBUTES = ['leaseUntil', 'LEASEPK', 'LEASESK'] as const;
+
+const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
+/** Strips table keys from a stored item. */
+export const toJobRecord = (item: Record<string, unknown>): JobRecord => {
+  const record: Record<string, unknown> = { ...item };
+  for (const attribute of TABLE_KEY_ATTRIBUTES) delete record[attribute];
+  if (!Array.isArray(record.events)) record.events = [];
+  return record as unknown as JobRecord;
+};
+
+/** An item whose TTL has passed is gone, even before DynamoDB deletes it. */
+export const isExpired = (item: { expiresAt?: unknown }, now: Date): boolean =>
+  typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= now.getTime();
+
+/**
+ * All access to job items. Every state change is one conditional update on
+ * `(status, attempts)`, so concurrent workers, the sweep and the API can race safely:
+ * the loser's condition fails and it gets the current job back to decide what to do.
+ */
+export class JobStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retention: RetentionPolicy = DEFAULT_RETENTION,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Saves a new job; with an idempotency claim, atomically with the claim. */
+  async create(job: JobRecord, idempotency?: IdempotencyClaim): Promise<CreateResult> {
+    const item = {
+      ...keys.job(job.jobId),
+      ...keys.userIndex(job.userId, job.createdAt, job.jobId),
+      GSI2PK: keys.statusIndexPartition(job.status, job.jobId),
+      GSI2SK: job.createdAt,
+      ...job,
+    };
+    if (!idempotency) {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }),
+      );
+      return { outcome: 'created', job };
+    }
+    const now = this.clock();
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...keys.idempotency(idempotency.userId, idempotency.key),
+                  jobId: job.jobId,
+                  requestHash: idempotency.requestHash,
+                  expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_WINDOW_SECONDS,
+                },
+                // A claim past its window is as good as absent, even before TTL deletes it.
+                ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
+                ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+          ],
+        }),
+      );
+      return { outcome: 'created', job };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const replay = await this.findIdempotentJob(idempotency);
+      if (replay) return replay;
+      throw error;
+    }
+  }
+
+  /** The job an idempotency key already points at, or undefined if the key is unused. */
+  async findIdempotentJob(claim: IdempotencyClaim): Promise<CreateResult | undefined> {
+    const now = this.clock();
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.idempotency(claim.userId, claim.key), ConsistentRead: true }),
+    );
+    if (!Item || isExpired(Item, now)) return undefined;
+    if (Item.requestHash !== claim.requestHash) return { outcome: 'conflict' };
+    const job = await this.get(String(Item.jobId));
+    return job ? { outcome: 'replayed', job } : undefined;
+  }
+
+  async get(jobId: string, options: { consistent?: boolean } = {}): Promise<JobRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.job(jobId), ConsistentRead: options.consistent ?? true }),
+    );
+    if (!Item || isExpired(Item, this.clock())) return undefined;
+    return toJobRecord(Item);
+  }
+
+  /** A user's jobs, newest first, optionally filtered by status and type. */
+  async listForUser(query: ListQuery): Promise<ListPage> {
+    const jobs: JobRecord[] = [];
+    const partition = keys.userIndexPartition(query.userId);
+    let startKey: Record<string, unknown> | undefined = query.after
+      ? this.userIndexStartKey(partition, query.after)
+      : undefined;
+    const filters = ['(attribute_not_exists(expiresAt) OR expiresAt > :now)'];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {
+      ':pk': partition,
+      ':now': Math.floor(this.clock().getTime() / 1000),
+    };
+    if (query.status) {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = query.status;
+    }
+    if (query.type) {
+      filters.push('#type = :type');
+      names['#type'] = 'type';
+      values[':type'] = query.type;
+    }
+    let lastSortKey: string | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX.user,
+          KeyConditionExpression: 'GSI1PK = :pk',
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: Math.max(query.limit * 2, 25),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (jobs.length === query.limit) break;
+        jobs.push(toJobRecord(item));
+        lastSortKey = String(item.GSI1SK);
+      }
+      startKey = page.LastEvaluatedKey;
+      if (jobs.length === query.limit) {
+        // More may follow unless this page was the last and we took all of it.
+        const tookWholePage = (page.Items ?? []).length === jobs.length && !startKey;
+        return { jobs, lastSortKey: tookWholePage ? undefined : lastSortKey };
+      }
+    } while (startKey);
+    return { jobs };
+  }
+
+  private userIndexStartKey(partition: string, sortKey: string): Record<string, unknown> {
+    const jobId = sortKey.slice(sortKey.lastIndexOf('#') + 1);
+    return { GSI1PK: partition, GSI1SK: sortKey, ...keys.job(jobId) };
+  }
+
+  /**
+   * Moves a job from one of `from` to `to` in one conditional write, appending the
+   * transition to its log and keeping the status and lease indexes in step.
+   */
+  async transition(request: TransitionRequest): Promise<TransitionResult> {
+    for (const from of request.from) {
+      if (!canTransition(from, request.to)) {
+        throw new Error(`Transition ${from} → ${request.to} is not allowed`);
+      }
+    }
+    const event: JobEvent = {
+      at: request.at,
+      from: request.from.length === 1 ? (request.from[0] as JobStatus) : null,
+      to: request.to,
+      attempt: request.attempt,
+      ...(request.error ? { error: request.error } : {}),
+    };
+    const set: Record<string, unknown> = {
+      status: request.to,
+      updatedAt: request.at,
+      GSI2PK: keys.statusIndexPartition(request.to, request.jobId),
+      ...(request.error ? { error: request.error } : {}),
+      ...request.set,
+    };
+    const remove = new Set<string>(request.remove ?? []);
+    if (isTerminal(request.to)) {
+      const days = request.to === 'completed' ? this.retention.completedDays : this.retention.failedDays;
+      set.expiresAt = epochSeconds(request.at) + days * 24 * 3600;
+      for (const attribute of LEASE_ATTRIBUTES) remove.add(attribute);
+      remove.add('cancelRequested');
+    } else {
+      remove.add('expiresAt');
+    }
+    if (request.to !== 'processing') for (const attribute of LEASE_ATTRIBUTES) remove.add(attribute);
+    for (const attribute of Object.keys(set)) remove.delete(attribute);
+
+    const names: Record<string, string> = { '#events': 'events', '#version': 'version' };
+    const values: Record<string, unknown> = { ':one': 1, ':empty': [] };
+    const assignments: string[] = [];
+    Object.entries(set).forEach(([attribute, value], index) => {
+      names[`#s${index}`] = attribute;
+      values[`:s${index}`] = value;
+      assignments.push(`#s${index} = :s${index}`);
+    });
+    values[':events'] = [...(request.precedingEvents ?? []), event];
+    assignments.push('#events = list_append(if_not_exists(#events, :empty), :events)');
+    const removals = [...remove].map((attribute, index) => {
+      names[`#r${index}`] = attribute;
+      return `#r${index}`;
+    });
+
+    const conditions = ['attribute_exists(PK)'];
+    names['#status'] = 'status';
+    const fromPlaceholders = request.from.map((from, index) => {
+      values[`:from${index}`] = from;
+      return `:from${index}`;
+    });
+    conditions.push(`#status IN (${fromPlaceholders.join(', ')})`);
+    if (request.expectedAttempts !== undefined) {
+      names['#attempts'] = 'attempts';
+      values[':expectedAttempts'] = request.expectedAttempts;
+      conditions.push('#attempts = :expectedAttempts');
+    }
+    if (request.expectedLeaseUntil !== undefined) {
+      names['#leaseUntil'] = 'leaseUntil';
+      values[':expectedLease'] = request.expectedLeaseUntil;
+      conditions.push('#leaseUntil = :expectedLease');
+    }
+
+    const updateExpression = [
+      `SET ${assignments.join(', ')}`,
+      'ADD #version :one',
+      removals.length > 0 ? `REMOVE ${removals.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.job(request.jobId),
+          UpdateExpression: updateExpression,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { ok: true, job: toJobRecord(Attributes ?? {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { ok: false, current: await this.get(request.jobId) };
+      }
+      throw error;
+    }
+  }
+
+  /** Asks a running job to stop; the worker sees the flag on its next lease renewal. */
+  async requestCancel(jobId: string, at: string): Promise<TransitionResult> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.job(jobId),
+          UpdateExpression: 'SET cancelRequested = :true, updatedAt = :at ADD #version :one',
+          ConditionExpression: 'attribute_exists(PK) AND #status = :processing',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: { ':true': true, ':at': at, ':processing': 'processing', ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { ok: true, job: toJobRecord(Attributes ?? {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { ok: false, current: await this.get(jobId) };
+      throw error;
+    }
+  }
+
+  /**
+   * Extends a running attempt's lease, optionally with new progress, and reports whether
+   * a cancel was requested. Undefined when the attempt no longer owns the job.
+   */
+  async renewLease(
+    jobId: string,
+    attempt: number,
+    leaseUntil: string,
+    update: { progress?: JobProgress; set?: Readonly<Record<string, unknown>> } = {},
+  ): Promise<LeaseState | undefined> {
+    const names: Record<string, string> = { '#status': 'status', '#attempts': 'attempts' };
+    const values: Record<string, unknown> = {
+      ':processing': 'processing',
+      ':attempt': attempt,
+      ':leaseUntil': leaseUntil,
+      ':leaseSort': keys.leaseSort(leaseUntil, jobId),
+      ':updatedAt': this.clock().toISOString(),
+    };
+    const assignments = ['leaseUntil = :leaseUntil', 'LEASESK = :leaseSort', 'updatedAt = :updatedAt'];
+    const fields = { ...update.set, ...(update.progress ? { progress: update.progress } : {}) };
+    Object.entries(fields).forEach(([attribute, value], index) => {
+      names[`#f${index}`] = attribute;
+      values[`:f${index}`] = value;
+      assignments.push(`#f${index} = :f${index}`);
+    });
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.job(jobId),
+          UpdateExpression: `SET ${assignments.join(', ')}`,
+          ConditionExpression: '#status = :processing AND #attempts = :attempt',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { cancelRequested: Attributes?.cancelRequested === true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /** Jobs in one lease shard whose lease ran out before `now`. */
+  async findExpiredLeases(partition: string, now: string): Promise<{ jobId: string }[]> {
+    const found: { jobId: string }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX.lease,
+          KeyConditionExpression: 'LEASEPK = :pk AND LEASESK < :now',
+          ExpressionAttributeValues: { ':pk': partition, ':now': now },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) found.push({ jobId: String(item.PK).slice('JOB#'.length) });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return found;
+  }
+
+  /** Lease index attributes for a job that starts running now. */
+  static leaseAttributes(jobId: string, leaseUntil: string): Record<string, unknown> {
+    return { leaseUntil, LEASEPK: keys.leasePartition(jobId), LEASESK: keys.leaseSort(leaseUntil, jobId) };
+  }
+}

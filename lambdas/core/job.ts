@@ -1,0 +1,123 @@
+import type { JobStatus } from './job-status';
+import type { Priority } from './priority';
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+export interface JobProgress {
+  readonly percent?: number;
+  readonly stage?: string;
+  readonly message?: string;
+}
+
+export interface JobEntity {
+  readonly name: string;
+  readonly id: string;
+}
+
+export interface ItemCounts {
+  readonly total: number;
+  readonly processed: number;
+  readonly failed: number;
+}
+
+/** One entry of a job's transition log, kept inside the job item (same write, no extra cost). */
+export interface JobEvent {
+  readonly at: string;
+  readonly from: JobStatus | null;
+  readonly to: JobStatus;
+  readonly attempt: number;
+  readonly error?: JobError;
+}
+
+/** A job as stored (minus table keys). */
+export interface JobRecord {
+  readonly jobId: string;
+  readonly userId: string;
+  readonly type: string;
+  readonly status: JobStatus;
+  readonly priority: Priority;
+  readonly priorityValue: number;
+  readonly payload: unknown;
+  readonly result?: unknown;
+  readonly error?: JobError;
+  readonly progress?: JobProgress;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly correlationId?: string;
+  readonly entity?: JobEntity;
+  readonly metadata?: Record<string, unknown>;
+  readonly items?: ItemCounts;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly runAt?: string;
+  readonly startedAt?: string;
+  readonly completedAt?: string;
+  readonly durationMs?: number;
+  readonly estimatedCompletionAt?: string;
+  readonly cancelRequested?: boolean;
+  /** While processing: the worker's lease; an expired lease means the worker is gone. */
+  readonly leaseUntil?: string;
+  readonly events: readonly JobEvent[];
+  readonly version: number;
+  /** TTL, epoch seconds. */
+  readonly expiresAt?: number;
+}
+
+/** The job as the contract shows it to clients. */
+export interface JobView {
+  readonly jobId: string;
+  readonly type: string;
+  readonly status: JobStatus;
+  readonly priority: Priority;
+  readonly priorityValue: number;
+  readonly payload: unknown;
+  readonly result?: unknown;
+  readonly error?: JobError;
+  readonly progress?: JobProgress;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly correlationId?: string;
+  readonly entity?: JobEntity;
+  readonly metadata?: Record<string, unknown>;
+  readonly items?: ItemCounts;
+  readonly cancelRequested?: boolean;
+  readonly createdAt: string;
+  readonly runAt?: string;
+  readonly startedAt?: string;
+  readonly completedAt?: string;
+  readonly durationMs?: number;
+  readonly estimatedCompletionAt?: string;
+}
+
+export const toJobView = (job: JobRecord): JobView => {
+  const view: Record<string, unknown> = {
+    jobId: job.jobId,
+    type: job.type,
+    status: job.status,
+    priority: job.priority,
+    priorityValue: job.priorityValue,
+    payload: job.payload,
+    result: job.result,
+    error: job.error,
+    progress: job.progress,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    correlationId: job.correlationId,
+    entity: job.entity,
+    metadata: job.metadata,
+    items: job.items,
+    cancelRequested: job.cancelRequested || undefined,
+    createdAt: job.createdAt,
+    runAt: job.runAt,
+    startedAt: job.startedAt,
+    completedAt: job.completedAt,
+    durationMs: job.durationMs,
+    estimatedCompletionAt: job.estimatedCompletionAt,
+  };
+  for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
+  return view as unknown as JobView;
+};

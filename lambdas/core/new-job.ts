@@ -1,0 +1,94 @@
+import { monotonicFactory } from 'ulidx';
+import { z } from 'zod';
+import { findJobType } from '../jobs/registry';
+import { ValidationError } from './errors';
+import type { JobRecord } from './job';
+import { MAX_PRIORITY_VALUE, MIN_PRIORITY_VALUE, PRIORITIES, PRIORITY_VALUES, priorityBand } from './priority';
+import { parseOrThrow } from './validation';
+
+export const MAX_ATTEMPTS_LIMIT = 25;
+
+/** One job as a client submits it (`POST /v1/jobs`, each element of a batch). */
+export const submitRequestSchema = z
+  .object({
+    type: z.string().min(1).max(100),
+    payload: z.record(z.string(), z.unknown()),
+    priority: z.union([z.enum(PRIORITIES), z.number().int().min(MIN_PRIORITY_VALUE).max(MAX_PRIORITY_VALUE)]).optional(),
+    delaySeconds: z.number().int().min(0).optional(),
+    runAt: z.iso.datetime({ offset: true }).optional(),
+    maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
+    correlationId: z.string().min(1).max(128).optional(),
+    entity: z.object({ name: z.string().min(1).max(128), id: z.string().min(1).max(256) }).strict().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .refine((request) => request.delaySeconds === undefined || request.runAt === undefined, {
+    message: 'give delaySeconds or runAt, not both',
+    path: ['runAt'],
+  });
+export type SubmitRequest = z.infer<typeof submitRequestSchema>;
+
+const nextJobId = monotonicFactory();
+
+export interface NewJobOptions {
+  readonly userId: string;
+  readonly now: Date;
+  /** Longest delay accepted. */
+  readonly maxDelaySeconds: number;
+  /** Used when the request has no correlationId (e.g. the gateway's request id). */
+  readonly defaultCorrelationId?: string;
+}
+
+/**
+ * Validates a submission against the contract and the type's own schema and builds the
+ * job to store: `queued`, or `delayed` until `runAt`.
+ */
+export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
+  const request = parseOrThrow(submitRequestSchema, body, 'The job submission is invalid.');
+  const type = findJobType(request.type);
+  if (!type) {
+    throw new ValidationError(`Unknown job type "${request.type}".`, [
+      { field: 'type', message: 'not a registered job type' },
+    ]);
+  }
+  const payload = parseOrThrow(type.schema, request.payload, `The payload is invalid for ${type.name}.`, 'payload');
+
+  const nowMs = options.now.getTime();
+  let runAtMs = nowMs;
+  if (request.delaySeconds !== undefined) runAtMs = nowMs + request.delaySeconds * 1000;
+  if (request.runAt !== undefined) runAtMs = Math.max(Date.parse(request.runAt), nowMs);
+  if (runAtMs - nowMs > options.maxDelaySeconds * 1000) {
+    const field = request.runAt !== undefined ? 'runAt' : 'delaySeconds';
+    throw new ValidationError('The delay is too long.', [
+      { field, message: `must be at most ${options.maxDelaySeconds} seconds from now` },
+    ]);
+  }
+
+  const priorityValue =
+    typeof request.priority === 'number'
+      ? request.priority
+      : PRIORITY_VALUES[request.priority ?? type.defaultPriority];
+  const createdAt = options.now.toISOString();
+  const jobId = nextJobId(nowMs);
+  const delayed = runAtMs > nowMs;
+  const correlationId = request.correlationId ?? options.defaultCorrelationId;
+  return {
+    jobId,
+    userId: options.userId,
+    type: type.name,
+    status: delayed ? 'delayed' : 'queued',
+    priority: priorityBand(priorityValue),
+    priorityValue,
+    payload,
+    attempts: 0,
+    maxAttempts: request.maxAttempts ?? type.maxAttempts,
+    ...(correlationId ? { correlationId } : {}),
+    ...(request.entity ? { entity: request.entity } : {}),
+    ...(request.metadata ? { metadata: request.metadata } : {}),
+    createdAt,
+    updatedAt: createdAt,
+    ...(delayed ? { runAt: new Date(runAtMs).toISOString() } : {}),
+    events: [{ at: createdAt, from: null, to: delayed ? 'delayed' : 'queued', attempt: 0 }],
+    version: 1,
+  };
+};

@@ -1,0 +1,22 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+
+/**
+ * One logger, metrics and tracer per execution environment. Service name, namespace and
+ * log level come from POWERTOOLS_* variables set by the stack. Log lines about a job
+ * carry `jobId` and `correlationId` (see `jobLogger`).
+ */
+export const logger = new Logger();
+export const metrics = new Metrics();
+export const tracer = new Tracer();
+
+/** A child logger whose every line names the job. */
+export const jobLogger = (job: { jobId: string; correlationId?: string; type?: string }): Logger =>
+  logger.createChild({
+    persistentKeys: {
+      jobId: job.jobId,
+      ...(job.correlationId ? { correlationId: job.correlationId } : {}),
+      ...(job.type ? { jobType: job.type } : {}),
+    },
+  });

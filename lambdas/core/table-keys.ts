@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { JobStatus } from './job-status';
+
+/**
+ * Every key shape of the single table. Only the store modules import this file.
+ */
+export const STATUS_SHARDS = 8;
+export const LEASE_SHARDS = 4;
+
+const shardOf = (jobId: string, shards: number): number =>
+  createHash('sha1').update(jobId).digest().readUInt16BE(0) % shards;
+
+export const keys = {
+  job: (jobId: string) => ({ PK: `JOB#${jobId}`, SK: 'JOB' }),
+  item: (jobId: string, index: number) => ({ PK: `JOB#${jobId}`, SK: `ITEM#${String(index).padStart(6, '0')}` }),
+  itemPrefix: 'ITEM#',
+  userIndex: (userId: string, createdAt: string, jobId: string) => ({
+    GSI1PK: `USER#${userId}`,
+    GSI1SK: `${createdAt}#${jobId}`,
+  }),
+  userIndexPartition: (userId: string) => `USER#${userId}`,
+  statusIndexPartition: (status: JobStatus, jobId: string) => `STATUS#${status}#${shardOf(jobId, STATUS_SHARDS)}`,
+  leasePartition: (jobId: string) => `LEASE#${shardOf(jobId, LEASE_SHARDS)}`,
+  leasePartitionOfShard: (shard: number) => `LEASE#${shard}`,
+  leaseSort: (leaseUntil: string, jobId: string) => `${leaseUntil}#${jobId}`,
+  idempotency: (userId: string, key: string) => ({ PK: `IDEM#${userId}#${key}`, SK: 'IDEM' }),
+  rateWindow: (userId: string, minute: string) => ({ PK: `RATE#${userId}`, SK: minute }),
+  stats: (day: string) => `STATS#${day}`,
+  statsSort: (scope: string, type: string, priority: string) => `${scope}#${type}#${priority}`,
+  gauge: (scope: string) => ({ PK: `GAUGE#${scope}`, SK: 'STATUS' }),
+  connection: (connectionId: string) => ({ PK: `CONN#${connectionId}`, SK: 'CONN' }),
+  jobSubscription: (jobId: string) => `SUB#${jobId}`,
+  userSubscription: (userId: string) => `SUB#USER#${userId}`,
+  subscriptionSort: (connectionId: string) => `CONN#${connectionId}`,
+} as const;
+
+export const INDEX = { user: 'GSI1', status: 'GSI2', lease: 'GSI3' } as const;
+
+/** Stats scopes: everyone's counters, and one user's. */
+export const scopes = { all: 'ALL', user: (userId: string) => `USER#${userId}` } as const;

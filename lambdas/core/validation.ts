@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import { type FieldIssue, ValidationError } from './errors';
+
+/** zod issues → the contract's `details.fields` entries (`payload.steps`, `priority`, …). */
+export const fieldIssues = (error: z.ZodError, prefix = ''): FieldIssue[] =>
+  error.issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
+    message: issue.message,
+  }));
+
+/** Parses `value` or throws a ValidationError listing every failing field. */
+export const parseOrThrow = <Schema extends z.ZodType>(
+  schema: Schema,
+  value: unknown,
+  message: string,
+  prefix = '',
+): z.output<Schema> => {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ValidationError(message, fieldIssues(parsed.error, prefix));
+  return parsed.data;
+};

@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+import type { Priority } from '../core/priority';
+
+/** What a running job's handler may report; all fields optional, percent 0–100. */
+export interface ProgressUpdate {
+  readonly percent?: number;
+  readonly stage?: string;
+  readonly message?: string;
+}
+
+/** A handler's minimal logger (Powertools' Logger satisfies it). */
+export interface JobLogger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface JobContext<Payload> {
+  readonly jobId: string;
+  readonly userId: string;
+  readonly payload: Payload;
+  /** 1-based attempt number. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  /** Stable across redeliveries of one attempt: use it for side effects that must not repeat. */
+  readonly idempotencyKey: string;
+  readonly correlationId?: string;
+  /** Aborted at the type's timeout, on a cancel request, or before the function's own deadline. */
+  readonly signal: AbortSignal;
+  /** Records progress; writes are coalesced, so calling it often is cheap. */
+  progress(update: ProgressUpdate): Promise<void>;
+  readonly logger: JobLogger;
+}
+
+export type JobHandler<Payload> = (context: JobContext<Payload>) => Promise<unknown>;
+
+export interface BackoffPolicy {
+  /** First retry waits about this long; each further retry doubles it. */
+  readonly baseSeconds: number;
+  /** No retry waits longer than this. */
+  readonly maxSeconds: number;
+}
+
+export interface JobTypeDefinition<Payload = unknown> {
+  readonly name: string;
+  readonly defaultPriority: Priority;
+  readonly maxAttempts: number;
+  readonly timeoutSeconds: number;
+  readonly backoff: BackoffPolicy;
+  /** Validates a submitted payload; the parsed value is what the handler receives. */
+  readonly schema: z.ZodType<Payload>;
+  /** Loads the handler lazily, so a worker only evaluates the code of the types it runs. */
+  readonly load: () => Promise<JobHandler<Payload>>;
+}
+
+/**
+ * Builds a definition, checking that the handler accepts what the schema produces, then
+ * erases the payload type so definitions of every type fit in one registry.
+ */
+export const defineJobType = <Schema extends z.ZodType>(
+  definition: Omit<JobTypeDefinition<z.output<Schema>>, 'schema'> & { readonly schema: Schema },
+): JobTypeDefinition => definition as unknown as JobTypeDefinition;

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { type JobTypeDefinition, defineJobType } from './job-type';
+
+const DEFAULT_BACKOFF = { baseSeconds: 2, maxSeconds: 3600 } as const;
+
+/**
+ * The one list of job types. The API validates payloads with `schema`, the worker runs
+ * `load()`, and the CDK stack sizes worker timeouts from `timeoutSeconds`.
+ */
+const definitions: readonly JobTypeDefinition[] = [
+  defineJobType({
+    name: 'system.simulate',
+    defaultPriority: 'normal',
+    maxAttempts: 3,
+    timeoutSeconds: 60,
+    backoff: DEFAULT_BACKOFF,
+    schema: z
+      .object({
+        durationMs: z.number().int().min(0).max(600_000).default(0),
+        steps: z.number().int().min(1).max(1000).default(1),
+        failAttempts: z.number().int().min(0).max(25).default(0),
+        failWith: z.enum(['retryable', 'fatal']).default('retryable'),
+        crash: z.boolean().default(false),
+        result: z.unknown().optional(),
+      })
+      .strict(),
+    load: async () => (await import('./system-simulate')).simulate,
+  }),
+  defineJobType({
+    name: 'analytics.rollup',
+    defaultPriority: 'low',
+    maxAttempts: 3,
+    timeoutSeconds: 120,
+    backoff: DEFAULT_BACKOFF,
+    schema: z
+      .object({
+        /** ISO instant inside the window to roll up; defaults to the job's start. */
+        at: z.iso.datetime().optional(),
+      })
+      .strict(),
+    load: async () => (await import('./analytics-rollup')).rollup,
+  }),
+];
+
+const byName = new Map<string, JobTypeDefinition>(
+  definitions.map((definition) => [definition.name, definition]),
+);
+
+/** The definition of `name`, or undefined for an unregistered type. */
+export const findJobType = (name: string): JobTypeDefinition | undefined => byName.get(name);
+
+export const jobTypeNames = (): string[] => [...byName.keys()];
+
+/** The longest timeout of any type: a worker function must outlive it. */
+export const maxJobTimeoutSeconds = (): number =>
+  Math.max(...[...byName.values()].map((definition) => definition.timeoutSeconds));

@@ -1,0 +1,54 @@
+import { JobFailure } from './job-failure';
+import type { JobContext } from './job-type';
+
+export interface SimulatePayload {
+  readonly durationMs: number;
+  readonly steps: number;
+  readonly failAttempts: number;
+  readonly failWith: 'retryable' | 'fatal';
+  readonly crash: boolean;
+  readonly result?: unknown;
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * Diagnostics job: sleeps `durationMs` in `steps` progress steps, fails the first
+ * `failAttempts` attempts, or ends the worker's process mid-job when `crash` is set.
+ */
+export const simulate = async (context: JobContext<SimulatePayload>): Promise<unknown> => {
+  const { payload, attempt, signal } = context;
+  const stepMs = payload.durationMs / payload.steps;
+  for (let step = 1; step <= payload.steps; step += 1) {
+    await sleep(stepMs, signal);
+    if (payload.crash && step >= Math.ceil(payload.steps / 2)) {
+      context.logger.warn('system.simulate: crashing the worker on purpose', { step });
+      process.exit(1);
+    }
+    if (attempt <= payload.failAttempts && step >= Math.ceil(payload.steps / 2)) {
+      throw new JobFailure(
+        payload.failWith === 'fatal' ? 'SIMULATED_FATAL' : 'SIMULATED_FAILURE',
+        `Simulated ${payload.failWith} failure on attempt ${attempt}`,
+        { retryable: payload.failWith === 'retryable' },
+      );
+    }
+    await context.progress({
+      percent: Math.round((step / payload.steps) * 100),
+      stage: 'simulating',
+      message: `step ${step} of ${payload.steps}`,
+    });
+  }
+  return payload.result ?? { simulated: true, steps: payload.steps, attempt };
+};

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { JobError, JobEvent, JobProgress, JobRecord } from './job';
 import { canTransition, type JobStatus, isTerminal } from './job-status';
-import { INDEX, keys } from './table-keys';
+import { INDEX, keys, LEASE_SHARDS } from './table-keys';
 
 export interface RetentionPolicy {
   /** Days a completed job stays readable. */
@@ -405,6 +405,11 @@ export class JobStore {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
+  }
+
+  /** The partitions of the sparse lease index, to sweep one by one. */
+  leasePartitions(): string[] {
+    return Array.from({ length: LEASE_SHARDS }, (_, shard) => keys.leasePartitionOfShard(shard));
   }
 
   /** Jobs in one lease shard whose lease ran out before `now`. */

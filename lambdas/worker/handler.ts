@@ -1,0 +1,96 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { documentClient, sqsClient } from '../core/aws-clients';
+import { ResultStore } from '../core/claim-check';
+import { readConfig } from '../core/config';
+import { jobMessageSchema } from '../core/job-message';
+import { JobQueueClient } from '../core/job-queue-client';
+import { JobStore } from '../core/job-store';
+import { jobLogger, logger, metrics } from '../core/observability';
+import { s3Client } from '../core/s3-client';
+import { findJobType } from '../jobs/registry';
+import { type MessageOutcome, processJobMessage, type WorkerDependencies } from './process-message';
+
+const config = readConfig([
+  'tableName',
+  'bucketName',
+  'queueUrls',
+  'workerPriority',
+  'completedRetentionDays',
+  'failedRetentionDays',
+]);
+
+const dependencies: WorkerDependencies = {
+  store: new JobStore(documentClient, config.tableName, {
+    completedDays: config.completedRetentionDays,
+    failedDays: config.failedRetentionDays,
+  }),
+  queue: new JobQueueClient(sqsClient, config.queueUrls),
+  results: new ResultStore(s3Client, config.bucketName),
+  findJobType,
+  clock: () => new Date(),
+  logger: jobLogger,
+};
+
+/** A message whose processing failed comes back after this long, not the queue's long visibility timeout. */
+const REDELIVERY_DELAY_SECONDS = 10;
+
+const METRIC_BY_OUTCOME: Partial<Record<MessageOutcome, string>> = {
+  completed: 'JobsCompleted',
+  failed: 'JobsFailed',
+  retrying: 'JobsRetried',
+  cancelled: 'JobsCancelled',
+  lost: 'AttemptsLost',
+};
+
+const processor = new BatchProcessor(EventType.SQS);
+
+const processRecord = async (record: SQSRecord, context?: Context): Promise<MessageOutcome> => {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    body = undefined;
+  }
+  const parsed = jobMessageSchema.safeParse(body);
+  if (!parsed.success) {
+    // Poison message: failing it lets SQS move it to the DLQ for inspection.
+    logger.error('Malformed job message', { messageId: record.messageId });
+    throw new Error('Malformed job message');
+  }
+  try {
+    const outcome = await processJobMessage(parsed.data, dependencies, {
+      remainingMs: () => context?.getRemainingTimeInMillis() ?? 900_000,
+    });
+    const metric = METRIC_BY_OUTCOME[outcome];
+    if (metric) metrics.addMetric(metric, 'Count', 1);
+    logger.debug('Message processed', { jobId: parsed.data.jobId, attempt: parsed.data.attempt, outcome });
+    return outcome;
+  } catch (error) {
+    logger.error('Could not process job message; it will be redelivered', {
+      jobId: parsed.data.jobId,
+      attempt: parsed.data.attempt,
+      error,
+    });
+    await sqsClient
+      .send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: config.queueUrls[config.workerPriority],
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: REDELIVERY_DELAY_SECONDS,
+        }),
+      )
+      .catch(() => undefined);
+    throw error;
+  }
+};
+
+export const handler = middy(async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, processRecord, processor, { context }),
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

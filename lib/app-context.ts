@@ -1,0 +1,83 @@
+import type { Node } from 'constructs';
+import { PRIORITIES, type Priority } from '../lambdas/core/priority';
+import type { JobQueueStackProps } from './job-queue-stack';
+
+/** A cdk.json / `-c` value that cannot be used; names the key and the value. */
+export class ContextError extends Error {
+  constructor(key: string, value: unknown, expected: string) {
+    super(`Context ${key} must be ${expected}, got ${JSON.stringify(value)}`);
+    this.name = 'ContextError';
+  }
+}
+
+/** `-c key=value` arrives as a string; cdk.json as JSON. Accept both. */
+const parsed = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+const optionalNumber = (node: Node, key: string): number | undefined => {
+  const value = parsed(node.tryGetContext(key));
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ContextError(key, value, 'a number');
+  return value;
+};
+
+const optionalBoolean = (node: Node, key: string): boolean | undefined => {
+  const value = parsed(node.tryGetContext(key));
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new ContextError(key, value, 'true or false');
+  return value;
+};
+
+const optionalStrings = (node: Node, key: string): string[] | undefined => {
+  const value = parsed(node.tryGetContext(key));
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value.split(',').map((part) => part.trim()).filter(Boolean);
+  if (!Array.isArray(value) || !value.every((part) => typeof part === 'string')) {
+    throw new ContextError(key, value, 'a list of strings');
+  }
+  return value;
+};
+
+/** Reads the `jobqueue:*` context keys into stack props, failing synth on bad values. */
+export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: boolean } => {
+  const concurrencyValue = parsed(node.tryGetContext('jobqueue:concurrency'));
+  let concurrency: Partial<Record<Priority, number>> | undefined;
+  if (concurrencyValue !== undefined) {
+    if (typeof concurrencyValue !== 'object' || concurrencyValue === null || Array.isArray(concurrencyValue)) {
+      throw new ContextError('jobqueue:concurrency', concurrencyValue, 'an object of priority → number');
+    }
+    concurrency = {};
+    for (const [priority, value] of Object.entries(concurrencyValue)) {
+      if (!(PRIORITIES as readonly string[]).includes(priority)) {
+        throw new ContextError('jobqueue:concurrency', concurrencyValue, `keyed by ${PRIORITIES.join(', ')}`);
+      }
+      if (typeof value !== 'number') throw new ContextError(`jobqueue:concurrency.${priority}`, value, 'a number');
+      concurrency[priority as Priority] = value;
+    }
+  }
+  const issuer = node.tryGetContext('jobqueue:jwtIssuer') as unknown;
+  const audience = optionalStrings(node, 'jobqueue:jwtAudience');
+  if ((issuer === undefined) !== (audience === undefined)) {
+    throw new ContextError('jobqueue:jwtIssuer/jwtAudience', { issuer, audience }, 'given together');
+  }
+  if (issuer !== undefined && typeof issuer !== 'string') throw new ContextError('jobqueue:jwtIssuer', issuer, 'a URL');
+  const jwksUri = node.tryGetContext('jobqueue:jwtJwksUri') as string | undefined;
+  return {
+    concurrency,
+    rateLimitPerMinute: optionalNumber(node, 'jobqueue:rateLimitPerMinute'),
+    maxUploadBytes: optionalNumber(node, 'jobqueue:maxUploadBytes'),
+    deletionProtection: optionalBoolean(node, 'jobqueue:deletionProtection'),
+    corsAllowOrigins: optionalStrings(node, 'jobqueue:corsAllowOrigins'),
+    completedRetentionDays: optionalNumber(node, 'jobqueue:completedRetentionDays'),
+    failedRetentionDays: optionalNumber(node, 'jobqueue:failedRetentionDays'),
+    externalIssuer:
+      typeof issuer === 'string' && audience ? { issuer, audience, ...(jwksUri ? { jwksUri } : {}) } : undefined,
+    nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
+  };
+};

@@ -1,0 +1,74 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { requireIntegerInRange } from '../validation';
+
+export interface FileStoreProps {
+  /** Days an upload (`uploads/`) is kept. @default 7 */
+  readonly uploadExpirationDays?: number;
+  /** Days a generated file or offloaded result (`results/`) is kept. @default 30 */
+  readonly resultExpirationDays?: number;
+  /** Browser origins allowed to PUT uploads. @default ['*'] */
+  readonly corsAllowedOrigins?: string[];
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Uploads (resume files, presigned PUT) and large results: private, TLS-only, encrypted,
+ * access-logged, with lifecycle expiry so nothing is kept forever.
+ */
+export class FileStore extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: FileStoreProps = {}) {
+    super(scope, id);
+    const uploadDays = requireIntegerInRange(this, 'uploadExpirationDays', props.uploadExpirationDays ?? 7, 1, 3650);
+    const resultDays = requireIntegerInRange(this, 'resultExpirationDays', props.resultExpirationDays ?? 30, 1, 3650);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy,
+    });
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'files/',
+      removalPolicy,
+      cors: [
+        {
+          allowedMethods: [s3.HttpMethods.PUT],
+          allowedOrigins: props.corsAllowedOrigins ?? ['*'],
+          allowedHeaders: ['content-type', 'content-length'],
+          maxAge: 3600,
+        },
+      ],
+      lifecycleRules: [
+        { prefix: 'uploads/', expiration: Duration.days(uploadDays) },
+        { prefix: 'results/', expiration: Duration.days(resultDays) },
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+  }
+
+  grantReadWrite(grantee: IGrantable) {
+    return this.bucket.grantReadWrite(grantee);
+  }
+
+  grantRead(grantee: IGrantable) {
+    return this.bucket.grantRead(grantee);
+  }
+
+  /** Presigned upload URLs are signed with the grantee's credentials, so it needs PutObject. */
+  grantPut(grantee: IGrantable) {
+    return this.bucket.grantPut(grantee, 'uploads/*');
+  }
+}

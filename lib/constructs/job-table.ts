@@ -1,0 +1,71 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type { MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+export interface JobTableProps {
+  /** Refuse `cdk destroy`/replacement of the table. @default false */
+  readonly deletionProtection?: boolean;
+  /** What happens to the table when it leaves the stack. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Index names; not physical names, but part of the table's schema the code relies on. */
+export const JOB_TABLE_INDEXES = { user: 'GSI1', status: 'GSI2', lease: 'GSI3' } as const;
+
+/**
+ * The single job-tracking table: jobs, bulk items, idempotency keys, rate windows,
+ * statistics counters, WebSocket connections and subscriptions (key shapes in
+ * lambdas/core/table-keys.ts). On demand, point-in-time recovery, TTL on `expiresAt`,
+ * and a NEW_AND_OLD_IMAGES stream that drives dispatch (outbox) and notify.
+ */
+export class JobTable extends Construct {
+  readonly table: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: JobTableProps = {}) {
+    super(scope, id);
+    const key = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: key('PK'),
+      sortKey: key('SK'),
+      billing: dynamodb.Billing.onDemand(),
+      dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? false,
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [
+        // A user's jobs, newest first.
+        { indexName: JOB_TABLE_INDEXES.user, partitionKey: key('GSI1PK'), sortKey: key('GSI1SK') },
+        // Jobs by status for administrators, sharded so no status is a hot key.
+        { indexName: JOB_TABLE_INDEXES.status, partitionKey: key('GSI2PK'), sortKey: key('GSI2SK') },
+        // Sparse: only running jobs carry a lease; the stalled-job sweep reads it.
+        {
+          indexName: JOB_TABLE_INDEXES.lease,
+          partitionKey: key('LEASEPK'),
+          sortKey: key('LEASESK'),
+          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+        },
+      ],
+    });
+  }
+
+  grantReadWriteData(grantee: IGrantable) {
+    return this.table.grantReadWriteData(grantee);
+  }
+
+  grantReadData(grantee: IGrantable) {
+    return this.table.grantReadData(grantee);
+  }
+
+  grantWriteData(grantee: IGrantable) {
+    return this.table.grantWriteData(grantee);
+  }
+
+  /** Throttled requests against the table. */
+  metricThrottledRequests(props?: MetricOptions) {
+    return this.table.metricThrottledRequestsForOperations(props);
+  }
+}

@@ -1,0 +1,102 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { PRIORITIES } from '../../lambdas/core/priority';
+import type { JobApi } from './job-api';
+import type { PriorityQueues } from './priority-queues';
+import type { StreamConsumers } from './stream-consumers';
+import type { Workers } from './workers';
+
+export interface MonitoringProps {
+  readonly queues: PriorityQueues;
+  readonly workers: Workers;
+  readonly streams: StreamConsumers;
+  readonly api: JobApi;
+  /** Oldest-message age that raises an alarm. @default Duration.minutes(15) */
+  readonly oldestMessageAgeThreshold?: Duration;
+  /** Stream consumer lag that raises an alarm. @default Duration.minutes(5) */
+  readonly iteratorAgeThreshold?: Duration;
+}
+
+/** A dashboard of the queue's health and the alarms an operator needs. */
+export class Monitoring extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const ageSeconds = (props.oldestMessageAgeThreshold ?? Duration.minutes(15)).toSeconds();
+    const iteratorMs = (props.iteratorAgeThreshold ?? Duration.minutes(5)).toMilliseconds();
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      this.alarms.push(created);
+      return created;
+    };
+
+    for (const priority of PRIORITIES) {
+      const name = priority.charAt(0).toUpperCase() + priority.slice(1);
+      alarm(`${name}DeadLetters`, props.queues.metricDeadLetters(priority), 0, `Messages in the ${priority} DLQ`);
+      alarm(
+        `${name}OldestMessage`,
+        props.queues.metricOldestMessageAge(priority),
+        ageSeconds,
+        `A ${priority} job has waited longer than ${ageSeconds} s`,
+      );
+      alarm(`${name}WorkerErrors`, props.workers.metricErrors(priority), 0, `${priority} worker invocations failed`);
+      alarm(`${name}WorkerThrottles`, props.workers.metricThrottles(priority), 0, `${priority} worker was throttled`);
+    }
+    for (const consumer of ['dispatch', 'notify'] as const) {
+      alarm(
+        `${consumer === 'dispatch' ? 'Dispatch' : 'Notify'}IteratorAge`,
+        props.streams.metricIteratorAge(consumer),
+        iteratorMs,
+        `The ${consumer} stream consumer is falling behind`,
+      );
+    }
+    alarm('ApiServerErrors', props.api.metricServerErrors(), 0, 'The HTTP API answered 5xx');
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Oldest waiting job (s)',
+            left: PRIORITIES.map((priority) => props.queues.metricOldestMessageAge(priority, { label: priority })),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Dead letters',
+            left: PRIORITIES.map((priority) => props.queues.metricDeadLetters(priority, { label: priority })),
+            width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Worker errors and throttles',
+            left: PRIORITIES.map((priority) => props.workers.metricErrors(priority, { label: `${priority} errors` })),
+            right: PRIORITIES.map((priority) =>
+              props.workers.metricThrottles(priority, { label: `${priority} throttles` }),
+            ),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Stream consumer lag (ms)',
+            left: [
+              props.streams.metricIteratorAge('dispatch', { label: 'dispatch' }),
+              props.streams.metricIteratorAge('notify', { label: 'notify' }),
+            ],
+            width: 12,
+          }),
+        ],
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
+      ],
+    });
+  }
+}

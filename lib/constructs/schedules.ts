@@ -1,0 +1,78 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/core/environment';
+import type { JobTable } from './job-table';
+import { JobQueueFunction } from './node-function';
+
+export interface ScheduledJob {
+  /** Registered job type to submit. */
+  readonly type: string;
+  readonly schedule: events.Schedule;
+  /** @default {} */
+  readonly payload?: Record<string, unknown>;
+}
+
+export interface SchedulesProps {
+  readonly table: JobTable;
+  readonly completedRetentionDays: number;
+  readonly failedRetentionDays: number;
+  /** How often stalled jobs are looked for. @default Duration.minutes(1) */
+  readonly sweepInterval?: Duration;
+  /** Jobs submitted on a schedule. @default analytics.rollup every 5 minutes */
+  readonly scheduledJobs?: ScheduledJob[];
+}
+
+/**
+ * Periodic work: the stalled-job sweep, and rules that submit jobs on a schedule (each a
+ * normal job, so it gets retries, statistics and an audit trail like any other).
+ */
+export class Schedules extends Construct {
+  readonly sweep: JobQueueFunction;
+  readonly submitter: JobQueueFunction;
+
+  constructor(scope: Construct, id: string, props: SchedulesProps) {
+    super(scope, id);
+    const retention = {
+      [ENV.completedRetentionDays]: String(props.completedRetentionDays),
+      [ENV.failedRetentionDays]: String(props.failedRetentionDays),
+    };
+    this.sweep = new JobQueueFunction(this, 'Sweep', {
+      entry: 'lambdas/worker/sweep.ts',
+      description: 'Recovers jobs whose worker stopped renewing its lease (stalled jobs)',
+      timeout: Duration.seconds(60),
+      environment: { [ENV.tableName]: props.table.table.tableName, ...retention },
+    });
+    props.table.grantReadWriteData(this.sweep);
+    new events.Rule(this, 'SweepRule', {
+      description: 'Stalled-job sweep',
+      schedule: events.Schedule.rate(props.sweepInterval ?? Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.sweep, { retryAttempts: 2 })],
+    });
+
+    this.submitter = new JobQueueFunction(this, 'SubmitScheduledJob', {
+      entry: 'lambdas/schedules/submit-job.ts',
+      description: 'Submits the job named by a scheduled rule',
+      timeout: Duration.seconds(15),
+      environment: { [ENV.tableName]: props.table.table.tableName, ...retention },
+    });
+    props.table.grantWriteData(this.submitter);
+    props.table.grantReadData(this.submitter);
+    const scheduledJobs = props.scheduledJobs ?? [
+      { type: 'analytics.rollup', schedule: events.Schedule.rate(Duration.minutes(5)) },
+    ];
+    scheduledJobs.forEach((job, index) => {
+      new events.Rule(this, `Submit${index}`, {
+        description: `Submits ${job.type}`,
+        schedule: job.schedule,
+        targets: [
+          new targets.LambdaFunction(this.submitter, {
+            event: events.RuleTargetInput.fromObject({ type: job.type, payload: job.payload ?? {} }),
+            retryAttempts: 2,
+          }),
+        ],
+      });
+    });
+  }
+}

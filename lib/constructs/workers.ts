@@ -1,0 +1,103 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/core/environment';
+import { PRIORITIES, type Priority } from '../../lambdas/core/priority';
+import { maxJobTimeoutSeconds } from '../../lambdas/jobs/registry';
+import { requireIntegerInRange } from '../validation';
+import type { FileStore } from './file-store';
+import type { JobTable } from './job-table';
+import { JobQueueFunction } from './node-function';
+import type { PriorityQueues } from './priority-queues';
+
+/** Seconds a worker function lives beyond the longest job type's timeout, to record the outcome. */
+const OUTCOME_MARGIN_SECONDS = 30;
+
+/** The worker timeout the registry requires: the longest job type's timeout plus a margin. */
+export const workerTimeout = (): Duration => Duration.seconds(maxJobTimeoutSeconds() + OUTCOME_MARGIN_SECONDS);
+
+export const DEFAULT_CONCURRENCY: Readonly<Record<Priority, number>> = { critical: 50, high: 20, normal: 10, low: 5 };
+
+export interface WorkersProps {
+  readonly table: JobTable;
+  readonly queues: PriorityQueues;
+  readonly files: FileStore;
+  /**
+   * Most concurrent invocations per priority queue (the event source's maxConcurrency,
+   * 2–1000), so a flood of low-priority jobs can never take critical capacity.
+   * @default { critical: 50, high: 20, normal: 10, low: 5 }
+   */
+  readonly concurrency?: Partial<Record<Priority, number>>;
+  /** Messages per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** How long to gather a batch. @default no batching window */
+  readonly maxBatchingWindow?: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /** @default workerTimeout() — the longest job type's timeout + 30 s */
+  readonly timeout?: Duration;
+  readonly completedRetentionDays: number;
+  readonly failedRetentionDays: number;
+}
+
+/**
+ * One worker function per priority queue, each with its own SQS event source, bounded by
+ * the event source's maxConcurrency (not reserved concurrency, whose throttling would
+ * push messages to the DLQ), with partial batch responses.
+ */
+export class Workers extends Construct {
+  readonly functions: Readonly<Record<Priority, JobQueueFunction>>;
+
+  constructor(scope: Construct, id: string, props: WorkersProps) {
+    super(scope, id);
+    const batchSize = requireIntegerInRange(this, 'batchSize', props.batchSize ?? 10, 1, 10);
+    const functions = {} as Record<Priority, JobQueueFunction>;
+    for (const priority of PRIORITIES) {
+      const maxConcurrency = requireIntegerInRange(
+        this,
+        `concurrency.${priority}`,
+        props.concurrency?.[priority] ?? DEFAULT_CONCURRENCY[priority],
+        2,
+        1000,
+      );
+      const name = priority.charAt(0).toUpperCase() + priority.slice(1);
+      const worker = new JobQueueFunction(this, `${name}Worker`, {
+        entry: 'lambdas/worker/handler.ts',
+        description: `Runs ${priority}-priority jobs`,
+        timeout: props.timeout ?? workerTimeout(),
+        memorySize: props.memorySize ?? 1024,
+        environment: {
+          [ENV.tableName]: props.table.table.tableName,
+          [ENV.bucketName]: props.files.bucket.bucketName,
+          [ENV.queueUrls]: JSON.stringify(props.queues.queueUrls),
+          [ENV.workerPriority]: priority,
+          [ENV.completedRetentionDays]: String(props.completedRetentionDays),
+          [ENV.failedRetentionDays]: String(props.failedRetentionDays),
+        },
+      });
+      props.table.grantReadWriteData(worker);
+      props.files.grantReadWrite(worker);
+      // Long delays are chained by re-sending into the job's priority queue.
+      props.queues.grantSend(worker);
+      worker.addEventSource(
+        new SqsEventSource(props.queues.queues[priority], {
+          batchSize,
+          maxBatchingWindow: props.maxBatchingWindow,
+          maxConcurrency,
+          reportBatchItemFailures: true,
+        }),
+      );
+      functions[priority] = worker;
+    }
+    this.functions = functions;
+  }
+
+  metricErrors(priority: Priority, props?: MetricOptions): Metric {
+    return this.functions[priority].metricErrors({ period: Duration.minutes(5), ...props });
+  }
+
+  metricThrottles(priority: Priority, props?: MetricOptions): Metric {
+    return this.functions[priority].metricThrottles({ period: Duration.minutes(5), ...props });
+  }
+}

@@ -1,0 +1,71 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Priority } from '../lambdas/core/priority';
+import { Auth, type ExternalIssuer } from './constructs/auth';
+import { FileStore } from './constructs/file-store';
+import { JobApi } from './constructs/job-api';
+import { JobTable } from './constructs/job-table';
+import { Monitoring } from './constructs/monitoring';
+import { PriorityQueues } from './constructs/priority-queues';
+import { ProgressSocket } from './constructs/progress-socket';
+import { Schedules } from './constructs/schedules';
+import { StreamConsumers } from './constructs/stream-consumers';
+import { Workers, workerTimeout } from './constructs/workers';
+
+export interface JobQueueStackProps extends StackProps {
+  /** Most concurrent workers per priority. @default { critical: 50, high: 20, normal: 10, low: 5 } */
+  readonly concurrency?: Partial<Record<Priority, number>>;
+  /** @default 120 */
+  readonly rateLimitPerMinute?: number;
+  /** @default 10 MiB */
+  readonly maxUploadBytes?: number;
+  /** @default false */
+  readonly deletionProtection?: boolean;
+  /** @default none */
+  readonly corsAllowOrigins?: string[];
+  /** @default a Cognito user pool created by the stack */
+  readonly externalIssuer?: ExternalIssuer;
+  /** Days completed jobs stay readable. @default 7 */
+  readonly completedRetentionDays?: number;
+  /** Days failed and cancelled jobs stay readable. @default 30 */
+  readonly failedRetentionDays?: number;
+}
+
+/** jobqueue: composes one construct per concern and publishes the endpoints. */
+export class JobQueueStack extends Stack {
+  constructor(scope: Construct, id: string, props: JobQueueStackProps = {}) {
+    super(scope, id, props);
+    const retention = {
+      completedRetentionDays: props.completedRetentionDays ?? 7,
+      failedRetentionDays: props.failedRetentionDays ?? 30,
+    };
+
+    const table = new JobTable(this, 'Jobs', { deletionProtection: props.deletionProtection });
+    const files = new FileStore(this, 'Files', { corsAllowedOrigins: props.corsAllowOrigins });
+    const queues = new PriorityQueues(this, 'Queues', { consumerTimeout: workerTimeout() });
+    const auth = new Auth(this, 'Auth', { externalIssuer: props.externalIssuer });
+    const workers = new Workers(this, 'Workers', { table, queues, files, concurrency: props.concurrency, ...retention });
+    const api = new JobApi(this, 'Api', {
+      table,
+      queues,
+      files,
+      auth,
+      rateLimitPerMinute: props.rateLimitPerMinute,
+      maxUploadBytes: props.maxUploadBytes,
+      corsAllowOrigins: props.corsAllowOrigins,
+      ...retention,
+    });
+    const socket = new ProgressSocket(this, 'Progress', { table, auth });
+    const streams = new StreamConsumers(this, 'Streams', { table, queues, socket });
+    new Schedules(this, 'Schedules', { table, ...retention });
+    const monitoring = new Monitoring(this, 'Monitoring', { queues, workers, streams, api });
+
+    new CfnOutput(this, 'HttpApiUrl', { value: api.stageUrl });
+    new CfnOutput(this, 'WebSocketUrl', { value: socket.url });
+    new CfnOutput(this, 'UserPoolId', { value: auth.userPool?.userPoolId ?? 'external' });
+    new CfnOutput(this, 'UserPoolClientId', { value: auth.userPoolClient?.userPoolClientId ?? 'external' });
+    new CfnOutput(this, 'TableName', { value: table.table.tableName });
+    new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
+  }
+}

@@ -25,4 +25,9 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/stats', authorized: true },
 ] as const satisfies readonly RouteDefinition[];
 
-export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;
+type RouteOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string }
+  ? `${M} ${P}`
+  : never;
+
+/** `METHOD /path` as API Gateway's routeKey names each route. */
+export type RouteKey = RouteOf<(typeof ROUTES)[number]>;

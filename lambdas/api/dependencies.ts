@@ -1,0 +1,25 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ResultStore } from '../core/claim-check';
+import type { JobStore } from '../core/job-store';
+import type { Priority } from '../core/priority';
+import type { RateLimiter } from '../core/rate-limiter';
+
+/** What the route functions need; built once at cold start by handler.ts, faked in tests. */
+export interface ApiDependencies {
+  readonly store: JobStore;
+  readonly limiter: RateLimiter;
+  readonly results: ResultStore;
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly clock: () => Date;
+  readonly settings: {
+    readonly tableName: string;
+    readonly bucketName: string;
+    readonly queueUrls: Readonly<Record<Priority, string>>;
+    readonly maxUploadBytes: number;
+    readonly maxDelaySeconds: number;
+  };
+}

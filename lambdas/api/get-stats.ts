@@ -1,0 +1,161 @@
+import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { ValidationError } from '../core/errors';
+import type { JobStatus } from '../core/job-status';
+import { PRIORITIES, type Priority } from '../core/priority';
+import { type Counters, emptyCounters, type StatsStore, scopes } from '../core/stats-store';
+import type { User } from '../core/user';
+import { parseOrThrow } from '../core/validation';
+import type { ApiDependencies } from './dependencies';
+
+/** Longest window one request may cover: one query per day keeps the cost bounded. */
+export const MAX_WINDOW_DAYS = 92;
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const day = z
+  .string()
+  .regex(DAY, 'must be a UTC date YYYY-MM-DD')
+  .refine((text) => !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text), 'must be a real date');
+const statsQuerySchema = z.object({ from: day.optional(), to: day.optional() }).strict();
+
+interface TypeSummary {
+  submitted: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  avgDurationMs: number | null;
+}
+
+interface PrioritySummary {
+  waiting: number;
+  inFlight: number;
+  delayed: number;
+  submitted: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface StatsView {
+  readonly window: { from: string; to: string };
+  readonly totals: { submitted: number; completed: number; failed: number; cancelled: number };
+  readonly byStatus: Record<JobStatus, number>;
+  readonly byType: Record<string, TypeSummary>;
+  readonly byPriority: Record<Priority, PrioritySummary>;
+}
+
+const daysBetween = (from: string, to: string): string[] => {
+  const days: string[] = [];
+  for (let time = Date.parse(`${from}T00:00:00Z`); time <= Date.parse(`${to}T00:00:00Z`); time += 86_400_000) {
+    days.push(new Date(time).toISOString().slice(0, 10));
+  }
+  return days;
+};
+
+const QUEUE_DEPTH: QueueAttributeName[] = [
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+];
+
+const queueDepths = async (deps: ApiDependencies) =>
+  Object.fromEntries(
+    await Promise.all(
+      PRIORITIES.map(async (priority) => {
+        const { Attributes = {} } = await deps.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: deps.settings.queueUrls[priority], AttributeNames: QUEUE_DEPTH }),
+        );
+        return [
+          priority,
+          {
+            waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+            inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+            delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+          },
+        ] as const;
+      }),
+    ),
+  ) as Record<Priority, { waiting: number; inFlight: number; delayed: number }>;
+
+/**
+ * GET /v1/stats: counters for the UTC days from..to (inclusive, default today) — the
+ * caller's own, or everyone's for an admin — plus live queue depth from SQS. Costs one
+ * query per day and one gauge read, whatever the number of jobs.
+ */
+export const getStats = async (
+  user: User,
+  query: Record<string, string | undefined>,
+  deps: ApiDependencies,
+  stats: StatsStore,
+): Promise<StatsView> => {
+  const parsed = parseOrThrow(statsQuerySchema, query, 'The statistics query is invalid.');
+  const today = deps.clock().toISOString().slice(0, 10);
+  const from = parsed.from ?? parsed.to ?? today;
+  const to = parsed.to ?? (parsed.from && parsed.from > today ? parsed.from : today);
+  if (from > to) throw new ValidationError('The window is invalid.', [{ field: 'from', message: 'must not be after to' }]);
+  const days = daysBetween(from, to);
+  if (days.length > MAX_WINDOW_DAYS) {
+    throw new ValidationError('The window is too long.', [
+      { field: 'to', message: `the window may cover at most ${MAX_WINDOW_DAYS} days` },
+    ]);
+  }
+  const scope = user.isAdmin ? scopes.all : scopes.user(user.id);
+  const [rowsByDay, byStatus, depths] = await Promise.all([
+    Promise.all(days.map((statsDay) => stats.readDay(statsDay, scope))),
+    stats.readGauge(scope),
+    queueDepths(deps),
+  ]);
+
+  const totals = emptyCounters();
+  const byType = new Map<string, Counters>();
+  const byPriorityCounters = new Map<string, Counters>();
+  for (const row of rowsByDay.flat()) {
+    for (const [target, key] of [
+      [byType, row.type],
+      [byPriorityCounters, row.priority],
+    ] as const) {
+      const counters = target.get(key) ?? emptyCounters();
+      for (const name of Object.keys(counters) as (keyof Counters)[]) counters[name] += row[name];
+      target.set(key, counters);
+    }
+    for (const name of Object.keys(totals) as (keyof Counters)[]) totals[name] += row[name];
+  }
+
+  return {
+    window: { from, to },
+    totals: {
+      submitted: totals.submitted,
+      completed: totals.completed,
+      failed: totals.failed,
+      cancelled: totals.cancelled,
+    },
+    byStatus,
+    byType: Object.fromEntries(
+      [...byType].map(([type, counters]) => [
+        type,
+        {
+          submitted: counters.submitted,
+          completed: counters.completed,
+          failed: counters.failed,
+          cancelled: counters.cancelled,
+          avgDurationMs: counters.durationCount > 0 ? Math.round(counters.totalDurationMs / counters.durationCount) : null,
+        },
+      ]),
+    ),
+    byPriority: Object.fromEntries(
+      PRIORITIES.map((priority) => {
+        const counters = byPriorityCounters.get(priority) ?? emptyCounters();
+        return [
+          priority,
+          {
+            ...depths[priority],
+            submitted: counters.submitted,
+            completed: counters.completed,
+            failed: counters.failed,
+            cancelled: counters.cancelled,
+          },
+        ];
+      }),
+    ) as Record<Priority, PrioritySummary>,
+  };
+};

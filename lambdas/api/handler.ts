@@ -1,0 +1,132 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { documentClient, sqsClient } from '../core/aws-clients';
+import { ResultStore } from '../core/claim-check';
+import { readConfig } from '../core/config';
+import { NotFoundError, toErrorBody } from '../core/errors';
+import { JobStore } from '../core/job-store';
+import { logger } from '../core/observability';
+import { RateLimiter } from '../core/rate-limiter';
+import { s3Client } from '../core/s3-client';
+import { StatsStore } from '../core/stats-store';
+import type { User } from '../core/user';
+import { createUpload } from './create-upload';
+import type { ApiDependencies } from './dependencies';
+import { getStats } from './get-stats';
+import { health } from './health';
+import { type HttpEvent, type HttpResult, header, json, jsonBody, userOf } from './http';
+import { cancelJob, retryJob } from './job-actions';
+import { getJob, getJobEvents, listJobItems, listJobs } from './read-jobs';
+import type { RouteKey } from './route-table';
+import { submitBatch, submitJob, validateIdempotencyKey } from './submit-jobs';
+
+const config = readConfig([
+  'tableName',
+  'bucketName',
+  'queueUrls',
+  'rateLimitPerMinute',
+  'maxUploadBytes',
+  'maxDelaySeconds',
+  'completedRetentionDays',
+  'failedRetentionDays',
+]);
+
+const clock = () => new Date();
+const dependencies: ApiDependencies = {
+  store: new JobStore(
+    documentClient,
+    config.tableName,
+    { completedDays: config.completedRetentionDays, failedDays: config.failedRetentionDays },
+    clock,
+  ),
+  limiter: new RateLimiter(documentClient, config.tableName, config.rateLimitPerMinute, clock),
+  results: new ResultStore(s3Client, config.bucketName),
+  documentClient,
+  s3: s3Client,
+  sqs: sqsClient,
+  clock,
+  settings: config,
+};
+const stats = new StatsStore(documentClient, config.tableName);
+
+type Route = (event: HttpEvent, deps: ApiDependencies) => Promise<HttpResult>;
+type UserRoute = (event: HttpEvent, user: User, deps: ApiDependencies) => Promise<HttpResult>;
+
+/** Routes that need a caller get one; a missing `sub` is a 401 before any work. */
+const authenticated =
+  (route: UserRoute): Route =>
+  (event, deps) =>
+    route(event, userOf(event), deps);
+
+const query = (event: HttpEvent) => event.queryStringParameters ?? {};
+const jobId = (event: HttpEvent) => event.pathParameters?.jobId;
+
+const submitContext = (event: HttpEvent, user: User) => ({
+  user,
+  requestId: event.requestContext.requestId,
+  idempotencyKey: validateIdempotencyKey(header(event, 'idempotency-key')),
+});
+
+/** Every route of route-table.ts, checked by the compiler. */
+export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
+  'GET /v1/health': async (_event, deps) => {
+    const { statusCode, body } = await health(deps);
+    return json(statusCode, body);
+  },
+  'POST /v1/jobs': authenticated(async (event, user, deps) => {
+    const context = submitContext(event, user);
+    const { statusCode, job } = await submitJob(jsonBody(event), context, deps);
+    return json(statusCode, job);
+  }),
+  'POST /v1/jobs/batch': authenticated(async (event, user, deps) =>
+    json(202, await submitBatch(jsonBody(event), submitContext(event, user), deps)),
+  ),
+  'GET /v1/jobs': authenticated(async (event, user, deps) => json(200, await listJobs(query(event), user, deps))),
+  'GET /v1/jobs/{jobId}': authenticated(async (event, user, deps) => json(200, await getJob(jobId(event), user, deps))),
+  'GET /v1/jobs/{jobId}/events': authenticated(async (event, user, deps) =>
+    json(200, await getJobEvents(jobId(event), user, deps)),
+  ),
+  'GET /v1/jobs/{jobId}/items': authenticated(async (event, user, deps) =>
+    json(200, await listJobItems(jobId(event), query(event), user, deps)),
+  ),
+  'POST /v1/jobs/{jobId}/cancel': authenticated(async (event, user, deps) =>
+    json(202, await cancelJob(jobId(event), user, deps)),
+  ),
+  'POST /v1/jobs/{jobId}/retry': authenticated(async (event, user, deps) =>
+    json(202, await retryJob(jobId(event), user, deps)),
+  ),
+  'POST /v1/uploads': authenticated(async (event, user, deps) =>
+    json(201, await createUpload(jsonBody(event), user, deps)),
+  ),
+  'GET /v1/stats': authenticated(async (event, user, deps) =>
+    json(200, await getStats(user, query(event), deps, stats)),
+  ),
+};
+
+const isRouteKey = (key: string): key is RouteKey => Object.hasOwn(ROUTE_HANDLERS, key);
+
+/** Routes one HTTP API (payload 2.0) request; every error leaves in the contract's shape. */
+export const route = async (event: HttpEvent, deps: ApiDependencies = dependencies): Promise<HttpResult> => {
+  const started = Date.now();
+  let result: HttpResult;
+  try {
+    if (!isRouteKey(event.routeKey)) throw new NotFoundError(`No route ${event.requestContext.http.method} ${event.rawPath}.`);
+    result = await ROUTE_HANDLERS[event.routeKey](event, deps);
+  } catch (error) {
+    const { statusCode, body, headers } = toErrorBody(error);
+    if (statusCode >= 500) logger.error('Request failed', { error, routeKey: event.routeKey });
+    result = json(statusCode, body, headers);
+  }
+  logger.info('Request', {
+    routeKey: event.routeKey,
+    path: event.rawPath,
+    status: result.statusCode,
+    userId: event.requestContext.authorizer?.jwt?.claims?.sub,
+    jobId: jobId(event),
+    correlationId: event.requestContext.requestId,
+    durationMs: Date.now() - started,
+  });
+  return result;
+};
+
+export const handler = middy((event: HttpEvent) => route(event)).use(injectLambdaContext(logger));

@@ -1,0 +1,82 @@
+import { InvalidStateError } from '../core/errors';
+import { type JobView, toJobView } from '../core/job';
+import { canTransition, type JobStatus } from '../core/job-status';
+import type { User } from '../core/user';
+import type { ApiDependencies } from './dependencies';
+import { findVisibleJob } from './read-jobs';
+
+/** Concurrent changes (a worker claiming, say) are re-read and decided again this often. */
+const MAX_RACES = 3;
+
+/**
+ * POST /v1/jobs/{jobId}/cancel. Waiting jobs (queued, delayed, retrying) are cancelled at
+ * once — their queue message will find the job cancelled and be dropped. A running job
+ * gets `cancelRequested`; its worker aborts the handler and records `cancelled`.
+ */
+export const cancelJob = async (jobId: string | undefined, user: User, deps: ApiDependencies): Promise<JobView> => {
+  let job = await findVisibleJob(jobId, user, deps);
+  for (let race = 0; race < MAX_RACES; race += 1) {
+    const at = deps.clock().toISOString();
+    if (job.status === 'processing') {
+      if (job.cancelRequested) return toJobView(job);
+      const requested = await deps.store.requestCancel(job.jobId, at);
+      if (requested.ok) return toJobView(requested.job);
+    } else if (canTransition(job.status, 'cancelled')) {
+      const cancelled = await deps.store.transition({
+        jobId: job.jobId,
+        from: [job.status],
+        to: 'cancelled',
+        at,
+        expectedAttempts: job.attempts,
+        attempt: job.attempts,
+        set: { completedAt: at },
+        remove: ['runAt'],
+      });
+      if (cancelled.ok) return toJobView(cancelled.job);
+    } else {
+      throw new InvalidStateError(`A ${job.status} job cannot be cancelled.`, job.status);
+    }
+    job = await findVisibleJob(job.jobId, user, deps);
+  }
+  throw new InvalidStateError('The job kept changing; try again.', job.status);
+};
+
+/** Fields of the previous run that a retried job starts without. */
+const PREVIOUS_RUN_FIELDS = [
+  'error',
+  'result',
+  'resultRef',
+  'progress',
+  'items',
+  'startedAt',
+  'completedAt',
+  'durationMs',
+  'estimatedCompletionAt',
+  'cancelRequested',
+  'runAt',
+];
+
+const RETRYABLE: readonly JobStatus[] = ['failed', 'cancelled'];
+
+/** POST /v1/jobs/{jobId}/retry: a failed or cancelled job is queued again from attempt 1. */
+export const retryJob = async (jobId: string | undefined, user: User, deps: ApiDependencies): Promise<JobView> => {
+  const job = await findVisibleJob(jobId, user, deps);
+  if (!RETRYABLE.includes(job.status)) {
+    throw new InvalidStateError(`Only failed or cancelled jobs can be retried; this one is ${job.status}.`, job.status);
+  }
+  const retried = await deps.store.transition({
+    jobId: job.jobId,
+    from: [job.status],
+    to: 'queued',
+    at: deps.clock().toISOString(),
+    expectedAttempts: job.attempts,
+    attempt: 0,
+    set: { attempts: 0 },
+    remove: PREVIOUS_RUN_FIELDS,
+  });
+  if (!retried.ok) {
+    const status = retried.current?.status ?? job.status;
+    throw new InvalidStateError(`The job changed meanwhile and is now ${status}.`, status);
+  }
+  return toJobView(retried.job);
+};

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { AppError, IdempotencyConflictError, ValidationError, toErrorBody } from '../core/errors';
+import type { JobRecord, JobView } from '../core/job';
+import { type IdempotencyClaim, type CreateResult } from '../core/job-store';
+import { toJobView } from '../core/job';
+import { newJob } from '../core/new-job';
+import { logger } from '../core/observability';
+import type { User } from '../core/user';
+import type { ApiDependencies } from './dependencies';
+
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+export const MAX_BATCH_SIZE = 100;
+
+/** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
+const canonicalJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, entry]) => entry !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+};
+
+export const requestHash = (body: unknown): string => createHash('sha256').update(canonicalJson(body)).digest('hex');
+
+export const validateIdempotencyKey = (key: string | undefined): string | undefined => {
+  if (key === undefined) return undefined;
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new ValidationError('The Idempotency-Key header is invalid.', [
+      { field: 'Idempotency-Key', message: `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` },
+    ]);
+  }
+  return key;
+};
+
+export interface SubmitContext {
+  readonly user: User;
+  readonly requestId: string;
+  readonly idempotencyKey?: string;
+}
+
+export interface SubmitOutcome {
+  /** 202 for a new job, 200 for an idempotent replay. */
+  readonly statusCode: 200 | 202;
+  readonly job: JobView;
+}
+
+const buildJob = (body: unknown, context: SubmitContext, deps: ApiDependencies): JobRecord =>
+  newJob(body, {
+    userId: context.user.id,
+    now: deps.clock(),
+    maxDelaySeconds: deps.settings.maxDelaySeconds,
+    defaultCorrelationId: context.requestId,
+  });
+
+const outcomeOf = (result: CreateResult): SubmitOutcome => {
+  if (result.outcome === 'conflict') throw new IdempotencyConflictError();
+  return { statusCode: result.outcome === 'created' ? 202 : 200, job: toJobView(result.job) };
+};
+
+/**
+ * POST /v1/jobs. Validates, counts against the user's rate limit (an idempotent replay
+ * does not count), and saves the job; the table stream enqueues it. Without an
+ * Idempotency-Key that is one counter update and one put.
+ */
+export const submitJob = async (body: unknown, context: SubmitContext, deps: ApiDependencies): Promise<SubmitOutcome> => {
+  const job = buildJob(body, context, deps);
+  if (!context.idempotencyKey) {
+    await deps.limiter.reserve(context.user.id, 1);
+    return outcomeOf(await deps.store.create(job));
+  }
+  const claim: IdempotencyClaim = { userId: context.user.id, key: context.idempotencyKey, requestHash: requestHash(body) };
+  const earlier = await deps.store.findIdempotentJob(claim);
+  if (earlier) return outcomeOf(earlier);
+  await deps.limiter.reserve(context.user.id, 1);
+  return outcomeOf(await deps.store.create(job, claim));
+};
+
+type BatchEntry = { readonly job: JobView } | { readonly error: ReturnType<typeof toErrorBody>['body']['error'] };
+
+/**
+ * POST /v1/jobs/batch: up to 100 submissions, each validated on its own; invalid ones
+ * answer with an error at their index. The valid ones are counted against the rate limit
+ * together (all or nothing). With an Idempotency-Key, entry i uses the key `<key>#<i>`.
+ */
+export const submitBatch = async (
+  body: unknown,
+  context: SubmitContext,
+  deps: ApiDependencies,
+): Promise<{ jobs: unknown[] }> => {
+  const entries = (body as { jobs?: unknown } | null)?.jobs;
+  if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_BATCH_SIZE) {
+    throw new ValidationError('The batch is invalid.', [
+      { field: 'jobs', message: `must be an array of 1 to ${MAX_BATCH_SIZE} job submissions` },
+    ]);
+  }
+  const extra = Object.keys(body as object).filter((key) => key !== 'jobs');
+  if (extra.length > 0) {
+    throw new ValidationError('The batch is invalid.', extra.map((field) => ({ field, message: 'unknown field' })));
+  }
+
+  const results: (BatchEntry | undefined)[] = new Array(entries.length);
+  const pending: { index: number; job: JobRecord; claim?: IdempotencyClaim }[] = [];
+  for (const [index, entry] of entries.entries()) {
+    try {
+      const job = buildJob(entry, context, deps);
+      const claim = context.idempotencyKey
+        ? { userId: context.user.id, key: `${context.idempotencyKey}#${index}`, requestHash: requestHash(entry) }
+        : undefined;
+      pending.push({ index, job, claim });
+    } catch (error) {
+      results[index] = { error: toErrorBody(error).body.error };
+    }
+  }
+
+  // Replays of an earlier identical batch entry neither count nor create anything.
+  const fresh: typeof pending = [];
+  for (const item of pending) {
+    const earlier = item.claim ? await deps.store.findIdempotentJob(item.claim) : undefined;
+    if (earlier?.outcome === 'conflict') results[item.index] = { error: toErrorBody(new IdempotencyConflictError()).body.error };
+    else if (earlier) results[item.index] = { job: toJobView(earlier.job) };
+    else fresh.push(item);
+  }
+
+  await deps.limiter.reserve(context.user.id, fresh.length);
+  await Promise.all(
+    fresh.map(async ({ index, job, claim }) => {
+      try {
+        const created = outcomeOf(await deps.store.create(job, claim));
+        results[index] = { job: created.job };
+      } catch (error) {
+        // Report per entry: the client learns exactly which jobs were accepted.
+        if (!(error instanceof AppError)) logger.error('Could not save a batch entry', { index, error });
+        results[index] = { error: toErrorBody(error).body.error };
+      }
+    }),
+  );
+  return { jobs: results.map((entry) => (entry && 'job' in entry ? entry.job : entry)) };
+};

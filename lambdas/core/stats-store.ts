@@ -1,0 +1,125 @@
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { JOB_STATUSES, type JobStatus } from './job-status';
+import { keys, scopes } from './table-keys';
+
+export const COUNTERS = ['submitted', 'completed', 'failed', 'cancelled', 'totalDurationMs', 'durationCount'] as const;
+export type Counter = (typeof COUNTERS)[number];
+export type Counters = Record<Counter, number>;
+
+export interface CounterKey {
+  /** UTC day, YYYY-MM-DD. */
+  readonly day: string;
+  /** `ALL` or `USER#<userId>`. */
+  readonly scope: string;
+  readonly type: string;
+  readonly priority: string;
+}
+
+export interface CounterRow extends CounterKey, Counters {}
+
+export const emptyCounters = (): Counters => ({
+  submitted: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  totalDurationMs: 0,
+  durationCount: 0,
+});
+
+export { scopes };
+
+/**
+ * Statistics as counters, never scans: per day × scope × type × priority counters, and
+ * per-scope gauges of how many jobs are in each status right now. Writers add deltas
+ * (one update per item per stream batch); readers cost one query per day.
+ */
+export class StatsStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async addCounters(key: CounterKey, deltas: Partial<Counters>): Promise<void> {
+    const entries = Object.entries(deltas).filter(([, value]) => value !== undefined && value !== 0);
+    if (entries.length === 0) return;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {
+      ':day': key.day,
+      ':scope': key.scope,
+      ':type': key.type,
+      ':priority': key.priority,
+    };
+    const additions = entries.map(([counter, value], index) => {
+      names[`#c${index}`] = counter;
+      values[`:c${index}`] = value;
+      return `#c${index} :c${index}`;
+    });
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: keys.stats(key.day), SK: keys.statsSort(key.scope, key.type, key.priority) },
+        UpdateExpression: `SET #day = :day, #scope = :scope, #type = :type, #priority = :priority ADD ${additions.join(', ')}`,
+        ExpressionAttributeNames: { ...names, '#day': 'day', '#scope': 'scope', '#type': 'type', '#priority': 'priority' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async addToGauge(scope: string, deltas: Partial<Record<JobStatus, number>>): Promise<void> {
+    const entries = Object.entries(deltas).filter(([, value]) => value !== undefined && value !== 0);
+    if (entries.length === 0) return;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const additions = entries.map(([status, value], index) => {
+      names[`#s${index}`] = status;
+      values[`:s${index}`] = value;
+      return `#s${index} :s${index}`;
+    });
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.gauge(scope),
+        UpdateExpression: `ADD ${additions.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /** Every counter row of one day within `scope`. */
+  async readDay(day: string, scope: string): Promise<CounterRow[]> {
+    const rows: CounterRow[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :scope)',
+          ExpressionAttributeValues: { ':pk': keys.stats(day), ':scope': `${scope}#` },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const row = { ...emptyCounters() } as Record<string, unknown>;
+        for (const counter of COUNTERS) row[counter] = Number(item[counter] ?? 0);
+        rows.push({
+          ...(row as Counters),
+          day,
+          scope,
+          type: String(item.type),
+          priority: String(item.priority),
+        });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return rows;
+  }
+
+  /** How many jobs of `scope` are in each status now (never below zero). */
+  async readGauge(scope: string): Promise<Record<JobStatus, number>> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.gauge(scope) }));
+    return Object.fromEntries(
+      JOB_STATUSES.map((status) => [status, Math.max(0, Number(Item?.[status] ?? 0))]),
+    ) as Record<JobStatus, number>;
+  }
+}

@@ -68,7 +68,11 @@ export class Schedules extends Construct {
         schedule: job.schedule,
         targets: [
           new targets.LambdaFunction(this.submitter, {
-            event: events.RuleTargetInput.fromObject({ type: job.type, payload: job.payload ?? {} }),
+            event: events.RuleTargetInput.fromObject({
+              type: job.type,
+              payload: job.payload ?? {},
+              time: events.EventField.time,
+            }),
             retryAttempts: 2,
           }),
         ],

@@ -1,0 +1,49 @@
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import type { JobQueueClient, OutgoingMessage } from '../core/job-queue-client';
+import type { StatsStore } from '../core/stats-store';
+import { jobChangeOf } from '../core/stream-image';
+import { addToStats, emptyStatsDelta, messageFor } from './plan-dispatch';
+
+export interface DispatchDependencies {
+  readonly queue: JobQueueClient;
+  readonly stats: StatsStore;
+}
+
+/**
+ * The outbox: turns a batch of job changes into queue messages (SendMessageBatch, ten at
+ * a time) and statistics (one update per counter item per batch).
+ *
+ * If SQS refuses a message, that record is reported as the batch item failure; Lambda
+ * retries from it, so a saved job can never miss its message (re-sending the later
+ * records too is harmless: duplicates lose the claim). Statistics are counted only for
+ * the records before the first failure, so a retried record is not counted twice; only
+ * a failure of the statistics write itself can make a retried batch count again.
+ */
+export const dispatchBatch = async (
+  records: readonly DynamoDBRecord[],
+  deps: DispatchDependencies,
+): Promise<DynamoDBBatchResponse> => {
+  const changes = records.map(jobChangeOf);
+  const outgoing: { index: number; message: OutgoingMessage }[] = [];
+  changes.forEach((change, index) => {
+    const message = messageFor(change);
+    if (message) outgoing.push({ index, message });
+  });
+  const refused = new Set(await deps.queue.send(outgoing.map(({ message }) => message)));
+  const failedIndexes = outgoing.filter(({ message }) => refused.has(message)).map(({ index }) => index);
+  const firstFailure = failedIndexes.length > 0 ? Math.min(...failedIndexes) : records.length;
+
+  const delta = emptyStatsDelta();
+  for (const change of changes.slice(0, firstFailure)) addToStats(delta, change);
+  await Promise.all([
+    ...[...delta.counters.values()].map(({ key, deltas }) => deps.stats.addCounters(key, deltas)),
+    ...[...delta.gauges].map(([scope, deltas]) => deps.stats.addToGauge(scope, deltas)),
+  ]);
+
+  const failedRecord = records[firstFailure];
+  return {
+    batchItemFailures: failedRecord?.dynamodb?.SequenceNumber
+      ? [{ itemIdentifier: failedRecord.dynamodb.SequenceNumber }]
+      : [],
+  };
+};

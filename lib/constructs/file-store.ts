@@ -1,6 +1,8 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { requireIntegerInRange } from '../validation';
 
@@ -14,6 +16,9 @@ export interface FileStoreProps {
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
+
+const UPLOADS = 'uploads/';
+const RESULTS = 'results/';
 
 /**
  * Uploads (resume files, presigned PUT) and large results: private, TLS-only, encrypted,
@@ -59,16 +64,44 @@ export class FileStore extends Construct {
     });
   }
 
-  grantReadWrite(grantee: IGrantable) {
-    return this.bucket.grantReadWrite(grantee);
+  /** Workers: read uploads and results, write results (generated files, offloaded results). */
+  grantWorkerAccess(grantee: IGrantable): iam.Grant[] {
+    return [
+      this.grantObjects(grantee, ['s3:GetObject'], [UPLOADS, RESULTS]),
+      this.grantObjects(grantee, ['s3:PutObject'], [RESULTS]),
+    ];
   }
 
-  grantRead(grantee: IGrantable) {
-    return this.bucket.grantRead(grantee);
+  /**
+   * The API: sign upload URLs (signed with its own credentials, so it needs PutObject on
+   * uploads), read offloaded results, and check the bucket is there (HeadBucket).
+   */
+  grantApiAccess(grantee: IGrantable): iam.Grant[] {
+    return [
+      this.grantObjects(grantee, ['s3:PutObject'], [UPLOADS]),
+      this.grantObjects(grantee, ['s3:GetObject'], [RESULTS]),
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] }),
+    ];
   }
 
-  /** Presigned upload URLs are signed with the grantee's credentials, so it needs PutObject. */
-  grantPut(grantee: IGrantable) {
-    return this.bucket.grantPut(grantee, 'uploads/*');
+  private grantObjects(grantee: IGrantable, actions: string[], prefixes: string[]): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+    });
+    const principal = grantee.grantPrincipal;
+    if (principal instanceof iam.Role) {
+      NagSuppressions.addResourceSuppressions(
+        principal,
+        prefixes.map((prefix) => ({
+          id: 'AwsSolutions-IAM5',
+          reason: `Object keys under ${prefix} are created at run time (one per upload or job).`,
+          appliesTo: [`Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`],
+        })),
+        true,
+      );
+    }
+    return grant;
   }
 }

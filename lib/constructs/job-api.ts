@@ -82,8 +82,7 @@ export class JobApi extends Construct {
       },
     });
     props.table.grantReadWriteData(this.handler);
-    props.files.grantPut(this.handler);
-    props.files.grantRead(this.handler);
+    props.files.grantApiAccess(this.handler);
     props.queues.grantReadAttributes(this.handler);
 
     const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.auth.issuer, {

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
@@ -13,6 +14,9 @@ export interface JobTableProps {
 
 /** Index names; not physical names, but part of the table's schema the code relies on. */
 export const JOB_TABLE_INDEXES = { user: 'GSI1', status: 'GSI2', lease: 'GSI3' } as const;
+
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 /**
  * The single job-tracking table: jobs, bulk items, idempotency keys, rate windows,
@@ -52,16 +56,26 @@ export class JobTable extends Construct {
     });
   }
 
-  grantReadWriteData(grantee: IGrantable) {
-    return this.table.grantReadWriteData(grantee);
+  /** The table and each of its indexes, named one by one (no `index/*` wildcard). */
+  private get resourceArns(): string[] {
+    return [
+      this.table.tableArn,
+      ...Object.values(JOB_TABLE_INDEXES).map((index) => `${this.table.tableArn}/index/${index}`),
+    ];
   }
 
-  grantReadData(grantee: IGrantable) {
-    return this.table.grantReadData(grantee);
+  /** Item reads and writes, including conditional and transactional writes; no scans, no table management. */
+  grantReadWriteData(grantee: IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...READ_ACTIONS, ...WRITE_ACTIONS],
+      resourceArns: this.resourceArns,
+    });
   }
 
-  grantWriteData(grantee: IGrantable) {
-    return this.table.grantWriteData(grantee);
+  /** Item reads and queries. */
+  grantReadData(grantee: IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: READ_ACTIONS, resourceArns: this.resourceArns });
   }
 
   /** Throttled requests against the table. */

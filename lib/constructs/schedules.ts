@@ -57,8 +57,7 @@ export class Schedules extends Construct {
       timeout: Duration.seconds(15),
       environment: { [ENV.tableName]: props.table.table.tableName, ...retention },
     });
-    props.table.grantWriteData(this.submitter);
-    props.table.grantReadData(this.submitter);
+    props.table.grantReadWriteData(this.submitter);
     const scheduledJobs = props.scheduledJobs ?? [
       { type: 'analytics.rollup', schedule: events.Schedule.rate(Duration.minutes(5)) },
     ];

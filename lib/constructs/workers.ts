@@ -77,7 +77,7 @@ export class Workers extends Construct {
         },
       });
       props.table.grantReadWriteData(worker);
-      props.files.grantReadWrite(worker);
+      props.files.grantWorkerAccess(worker);
       // Long delays are chained by re-sending into the job's priority queue.
       props.queues.grantSend(worker);
       worker.addEventSource(

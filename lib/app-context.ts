@@ -37,7 +37,11 @@ const optionalBoolean = (node: Node, key: string): boolean | undefined => {
 const optionalStrings = (node: Node, key: string): string[] | undefined => {
   const value = parsed(node.tryGetContext(key));
   if (value === undefined) return undefined;
-  if (typeof value === 'string') return value.split(',').map((part) => part.trim()).filter(Boolean);
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
   if (!Array.isArray(value) || !value.every((part) => typeof part === 'string')) {
     throw new ContextError(key, value, 'a list of strings');
   }
@@ -49,7 +53,11 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
   const concurrencyValue = parsed(node.tryGetContext('jobqueue:concurrency'));
   let concurrency: Partial<Record<Priority, number>> | undefined;
   if (concurrencyValue !== undefined) {
-    if (typeof concurrencyValue !== 'object' || concurrencyValue === null || Array.isArray(concurrencyValue)) {
+    if (
+      typeof concurrencyValue !== 'object' ||
+      concurrencyValue === null ||
+      Array.isArray(concurrencyValue)
+    ) {
       throw new ContextError('jobqueue:concurrency', concurrencyValue, 'an object of priority → number');
     }
     concurrency = {};
@@ -57,7 +65,8 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
       if (!(PRIORITIES as readonly string[]).includes(priority)) {
         throw new ContextError('jobqueue:concurrency', concurrencyValue, `keyed by ${PRIORITIES.join(', ')}`);
       }
-      if (typeof value !== 'number') throw new ContextError(`jobqueue:concurrency.${priority}`, value, 'a number');
+      if (typeof value !== 'number')
+        throw new ContextError(`jobqueue:concurrency.${priority}`, value, 'a number');
       concurrency[priority as Priority] = value;
     }
   }
@@ -66,7 +75,8 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
   if ((issuer === undefined) !== (audience === undefined)) {
     throw new ContextError('jobqueue:jwtIssuer/jwtAudience', { issuer, audience }, 'given together');
   }
-  if (issuer !== undefined && typeof issuer !== 'string') throw new ContextError('jobqueue:jwtIssuer', issuer, 'a URL');
+  if (issuer !== undefined && typeof issuer !== 'string')
+    throw new ContextError('jobqueue:jwtIssuer', issuer, 'a URL');
   const jwksUri = node.tryGetContext('jobqueue:jwtJwksUri') as string | undefined;
   return {
     concurrency,
@@ -77,7 +87,9 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
     completedRetentionDays: optionalNumber(node, 'jobqueue:completedRetentionDays'),
     failedRetentionDays: optionalNumber(node, 'jobqueue:failedRetentionDays'),
     externalIssuer:
-      typeof issuer === 'string' && audience ? { issuer, audience, ...(jwksUri ? { jwksUri } : {}) } : undefined,
+      typeof issuer === 'string' && audience
+        ? { issuer, audience, ...(jwksUri ? { jwksUri } : {}) }
+        : undefined,
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

@@ -44,7 +44,13 @@ export class JobQueueStack extends Stack {
     const files = new FileStore(this, 'Files', { corsAllowedOrigins: props.corsAllowOrigins });
     const queues = new PriorityQueues(this, 'Queues', { consumerTimeout: workerTimeout() });
     const auth = new Auth(this, 'Auth', { externalIssuer: props.externalIssuer });
-    const workers = new Workers(this, 'Workers', { table, queues, files, concurrency: props.concurrency, ...retention });
+    const workers = new Workers(this, 'Workers', {
+      table,
+      queues,
+      files,
+      concurrency: props.concurrency,
+      ...retention,
+    });
     const api = new JobApi(this, 'Api', {
       table,
       queues,

@@ -15,7 +15,12 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const day = z
   .string()
   .regex(DAY, 'must be a UTC date YYYY-MM-DD')
-  .refine((text) => !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text), 'must be a real date');
+  .refine(
+    (text) =>
+      !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) &&
+      new Date(`${text}T00:00:00Z`).toISOString().startsWith(text),
+    'must be a real date',
+  );
 const statsQuerySchema = z.object({ from: day.optional(), to: day.optional() }).strict();
 
 interface TypeSummary {
@@ -46,7 +51,11 @@ export interface StatsView {
 
 const daysBetween = (from: string, to: string): string[] => {
   const days: string[] = [];
-  for (let time = Date.parse(`${from}T00:00:00Z`); time <= Date.parse(`${to}T00:00:00Z`); time += 86_400_000) {
+  for (
+    let time = Date.parse(`${from}T00:00:00Z`);
+    time <= Date.parse(`${to}T00:00:00Z`);
+    time += 86_400_000
+  ) {
     days.push(new Date(time).toISOString().slice(0, 10));
   }
   return days;
@@ -63,7 +72,10 @@ const queueDepths = async (deps: ApiDependencies) =>
     await Promise.all(
       PRIORITIES.map(async (priority) => {
         const { Attributes = {} } = await deps.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: deps.settings.queueUrls[priority], AttributeNames: QUEUE_DEPTH }),
+          new GetQueueAttributesCommand({
+            QueueUrl: deps.settings.queueUrls[priority],
+            AttributeNames: QUEUE_DEPTH,
+          }),
         );
         return [
           priority,
@@ -92,7 +104,8 @@ export const getStats = async (
   const today = deps.clock().toISOString().slice(0, 10);
   const from = parsed.from ?? parsed.to ?? today;
   const to = parsed.to ?? (parsed.from && parsed.from > today ? parsed.from : today);
-  if (from > to) throw new ValidationError('The window is invalid.', [{ field: 'from', message: 'must not be after to' }]);
+  if (from > to)
+    throw new ValidationError('The window is invalid.', [{ field: 'from', message: 'must not be after to' }]);
   const days = daysBetween(from, to);
   if (days.length > MAX_WINDOW_DAYS) {
     throw new ValidationError('The window is too long.', [
@@ -138,7 +151,8 @@ export const getStats = async (
           completed: counters.completed,
           failed: counters.failed,
           cancelled: counters.cancelled,
-          avgDurationMs: counters.durationCount > 0 ? Math.round(counters.totalDurationMs / counters.durationCount) : null,
+          avgDurationMs:
+            counters.durationCount > 0 ? Math.round(counters.totalDurationMs / counters.durationCount) : null,
         },
       ]),
     ),

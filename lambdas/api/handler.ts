@@ -81,8 +81,12 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
   'POST /v1/jobs/batch': authenticated(async (event, user, deps) =>
     json(202, await submitBatch(jsonBody(event), submitContext(event, user), deps)),
   ),
-  'GET /v1/jobs': authenticated(async (event, user, deps) => json(200, await listJobs(query(event), user, deps))),
-  'GET /v1/jobs/{jobId}': authenticated(async (event, user, deps) => json(200, await getJob(jobId(event), user, deps))),
+  'GET /v1/jobs': authenticated(async (event, user, deps) =>
+    json(200, await listJobs(query(event), user, deps)),
+  ),
+  'GET /v1/jobs/{jobId}': authenticated(async (event, user, deps) =>
+    json(200, await getJob(jobId(event), user, deps)),
+  ),
   'GET /v1/jobs/{jobId}/events': authenticated(async (event, user, deps) =>
     json(200, await getJobEvents(jobId(event), user, deps)),
   ),
@@ -110,7 +114,8 @@ export const route = async (event: HttpEvent, deps: ApiDependencies = dependenci
   const started = Date.now();
   let result: HttpResult;
   try {
-    if (!isRouteKey(event.routeKey)) throw new NotFoundError(`No route ${event.requestContext.http.method} ${event.rawPath}.`);
+    if (!isRouteKey(event.routeKey))
+      throw new NotFoundError(`No route ${event.requestContext.http.method} ${event.rawPath}.`);
     result = await ROUTE_HANDLERS[event.routeKey](event, deps);
   } catch (error) {
     const { statusCode, body, headers } = toErrorBody(error);

@@ -32,7 +32,9 @@ export const health = async (deps: ApiDependencies) => {
     check('queues', (abortSignal) =>
       Promise.all(
         Object.values(settings.queueUrls).map((QueueUrl) =>
-          deps.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }), { abortSignal }),
+          deps.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }), {
+            abortSignal,
+          }),
         ),
       ),
     ),

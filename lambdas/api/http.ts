@@ -8,7 +8,11 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** Largest request body accepted (bigger input goes through an upload). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+export const json = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult => ({
   statusCode,
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),

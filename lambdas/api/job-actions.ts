@@ -13,7 +13,11 @@ const MAX_RACES = 3;
  * once — their queue message will find the job cancelled and be dropped. A running job
  * gets `cancelRequested`; its worker aborts the handler and records `cancelled`.
  */
-export const cancelJob = async (jobId: string | undefined, user: User, deps: ApiDependencies): Promise<JobView> => {
+export const cancelJob = async (
+  jobId: string | undefined,
+  user: User,
+  deps: ApiDependencies,
+): Promise<JobView> => {
   let job = await findVisibleJob(jobId, user, deps);
   for (let race = 0; race < MAX_RACES; race += 1) {
     const at = deps.clock().toISOString();
@@ -59,10 +63,17 @@ const PREVIOUS_RUN_FIELDS = [
 const RETRYABLE: readonly JobStatus[] = ['failed', 'cancelled'];
 
 /** POST /v1/jobs/{jobId}/retry: a failed or cancelled job is queued again from attempt 1. */
-export const retryJob = async (jobId: string | undefined, user: User, deps: ApiDependencies): Promise<JobView> => {
+export const retryJob = async (
+  jobId: string | undefined,
+  user: User,
+  deps: ApiDependencies,
+): Promise<JobView> => {
   const job = await findVisibleJob(jobId, user, deps);
   if (!RETRYABLE.includes(job.status)) {
-    throw new InvalidStateError(`Only failed or cancelled jobs can be retried; this one is ${job.status}.`, job.status);
+    throw new InvalidStateError(
+      `Only failed or cancelled jobs can be retried; this one is ${job.status}.`,
+      job.status,
+    );
   }
   const retried = await deps.store.transition({
     jobId: job.jobId,

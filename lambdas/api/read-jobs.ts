@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../core/errors';
+import { ItemStore } from '../core/item-store';
 import { type JobRecord, type JobView, toJobView } from '../core/job';
 import { JOB_STATUSES } from '../core/job-status';
-import { ItemStore } from '../core/item-store';
-import { type User, canSee } from '../core/user';
+import { canSee, type User } from '../core/user';
 import { parseOrThrow } from '../core/validation';
 import type { ApiDependencies } from './dependencies';
 
@@ -17,7 +17,9 @@ const encodeCursor = (position: string): string => Buffer.from(position, 'utf8')
 const decodeCursor = (cursor: string, shape: RegExp): string => {
   const position = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!shape.test(position) || encodeCursor(position) !== cursor) {
-    throw new ValidationError('The cursor is invalid.', [{ field: 'cursor', message: 'not a cursor this API returned' }]);
+    throw new ValidationError('The cursor is invalid.', [
+      { field: 'cursor', message: 'not a cursor this API returned' },
+    ]);
   }
   return position;
 };
@@ -26,7 +28,11 @@ const decodeCursor = (cursor: string, shape: RegExp): string => {
  * The job, if it exists and the caller may see it. A job of someone else, an expired job
  * and a malformed id all answer the same 404, so ids reveal nothing.
  */
-export const findVisibleJob = async (jobId: string | undefined, user: User, deps: ApiDependencies): Promise<JobRecord> => {
+export const findVisibleJob = async (
+  jobId: string | undefined,
+  user: User,
+  deps: ApiDependencies,
+): Promise<JobRecord> => {
   if (!jobId || !JOB_ID.test(jobId)) throw new NotFoundError('No such job.');
   const job = await deps.store.get(jobId);
   if (!job || !canSee(user, job)) throw new NotFoundError('No such job.');
@@ -34,8 +40,11 @@ export const findVisibleJob = async (jobId: string | undefined, user: User, deps
 };
 
 /** GET /v1/jobs/{jobId}: an offloaded (large) result is loaded back in. */
-export const getJob = async (jobId: string | undefined, user: User, deps: ApiDependencies): Promise<JobView> =>
-  toJobView(await deps.results.resolve(await findVisibleJob(jobId, user, deps)));
+export const getJob = async (
+  jobId: string | undefined,
+  user: User,
+  deps: ApiDependencies,
+): Promise<JobView> => toJobView(await deps.results.resolve(await findVisibleJob(jobId, user, deps)));
 
 const listQuerySchema = z
   .object({

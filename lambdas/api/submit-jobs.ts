@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { AppError, IdempotencyConflictError, ValidationError, toErrorBody } from '../core/errors';
+import { AppError, IdempotencyConflictError, toErrorBody, ValidationError } from '../core/errors';
 import type { JobRecord, JobView } from '../core/job';
-import { type IdempotencyClaim, type CreateResult } from '../core/job-store';
 import { toJobView } from '../core/job';
+import { type CreateResult, type IdempotencyClaim } from '../core/job-store';
 import { newJob } from '../core/new-job';
 import { logger } from '../core/observability';
 import type { User } from '../core/user';
@@ -23,7 +23,8 @@ const canonicalJson = (value: unknown): string => {
   return JSON.stringify(value);
 };
 
-export const requestHash = (body: unknown): string => createHash('sha256').update(canonicalJson(body)).digest('hex');
+export const requestHash = (body: unknown): string =>
+  createHash('sha256').update(canonicalJson(body)).digest('hex');
 
 export const validateIdempotencyKey = (key: string | undefined): string | undefined => {
   if (key === undefined) return undefined;
@@ -65,20 +66,30 @@ const outcomeOf = (result: CreateResult): SubmitOutcome => {
  * does not count), and saves the job; the table stream enqueues it. Without an
  * Idempotency-Key that is one counter update and one put.
  */
-export const submitJob = async (body: unknown, context: SubmitContext, deps: ApiDependencies): Promise<SubmitOutcome> => {
+export const submitJob = async (
+  body: unknown,
+  context: SubmitContext,
+  deps: ApiDependencies,
+): Promise<SubmitOutcome> => {
   const job = buildJob(body, context, deps);
   if (!context.idempotencyKey) {
     await deps.limiter.reserve(context.user.id, 1);
     return outcomeOf(await deps.store.create(job));
   }
-  const claim: IdempotencyClaim = { userId: context.user.id, key: context.idempotencyKey, requestHash: requestHash(body) };
+  const claim: IdempotencyClaim = {
+    userId: context.user.id,
+    key: context.idempotencyKey,
+    requestHash: requestHash(body),
+  };
   const earlier = await deps.store.findIdempotentJob(claim);
   if (earlier) return outcomeOf(earlier);
   await deps.limiter.reserve(context.user.id, 1);
   return outcomeOf(await deps.store.create(job, claim));
 };
 
-type BatchEntry = { readonly job: JobView } | { readonly error: ReturnType<typeof toErrorBody>['body']['error'] };
+type BatchEntry =
+  | { readonly job: JobView }
+  | { readonly error: ReturnType<typeof toErrorBody>['body']['error'] };
 
 /**
  * POST /v1/jobs/batch: up to 100 submissions, each validated on its own; invalid ones
@@ -98,7 +109,10 @@ export const submitBatch = async (
   }
   const extra = Object.keys(body as object).filter((key) => key !== 'jobs');
   if (extra.length > 0) {
-    throw new ValidationError('The batch is invalid.', extra.map((field) => ({ field, message: 'unknown field' })));
+    throw new ValidationError(
+      'The batch is invalid.',
+      extra.map((field) => ({ field, message: 'unknown field' })),
+    );
   }
 
   const results: (BatchEntry | undefined)[] = new Array(entries.length);
@@ -107,7 +121,11 @@ export const submitBatch = async (
     try {
       const job = buildJob(entry, context, deps);
       const claim = context.idempotencyKey
-        ? { userId: context.user.id, key: `${context.idempotencyKey}#${index}`, requestHash: requestHash(entry) }
+        ? {
+            userId: context.user.id,
+            key: `${context.idempotencyKey}#${index}`,
+            requestHash: requestHash(entry),
+          }
         : undefined;
       pending.push({ index, job, claim });
     } catch (error) {
@@ -119,7 +137,8 @@ export const submitBatch = async (
   const fresh: typeof pending = [];
   for (const item of pending) {
     const earlier = item.claim ? await deps.store.findIdempotentJob(item.claim) : undefined;
-    if (earlier?.outcome === 'conflict') results[item.index] = { error: toErrorBody(new IdempotencyConflictError()).body.error };
+    if (earlier?.outcome === 'conflict')
+      results[item.index] = { error: toErrorBody(new IdempotencyConflictError()).body.error };
     else if (earlier) results[item.index] = { job: toJobView(earlier.job) };
     else fresh.push(item);
   }

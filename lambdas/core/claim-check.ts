@@ -29,7 +29,12 @@ export class ResultStore {
     if (bytes <= INLINE_RESULT_LIMIT_BYTES) return { result: result ?? null };
     const key = `results/${jobId}/result.json`;
     await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucketName, Key: key, Body: body, ContentType: 'application/json' }),
+      new PutObjectCommand({
+        Bucket: this.bucketName,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+      }),
     );
     const resultRef: ResultRef = { key, bytes };
     return { resultRef };

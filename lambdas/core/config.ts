@@ -32,7 +32,12 @@ const SETTINGS = {
   jwtIssuer: [ENV.jwtIssuer, z.url()],
   jwtAudience: [
     ENV.jwtAudience,
-    z.string().transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean)),
+    z.string().transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    ),
   ],
   jwtJwksUri: [ENV.jwtJwksUri, z.url().optional()],
 } as const;

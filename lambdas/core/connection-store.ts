@@ -74,7 +74,12 @@ export class ConnectionStore {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { PK: partition, SK: keys.subscriptionSort(connectionId), connectionId, expiresAt: this.expiresAt() },
+        Item: {
+          PK: partition,
+          SK: keys.subscriptionSort(connectionId),
+          connectionId,
+          expiresAt: this.expiresAt(),
+        },
       }),
     );
     await this.client.send(
@@ -102,7 +107,9 @@ export class ConnectionStore {
   async remove(connectionId: string): Promise<void> {
     const connection = await this.get(connectionId);
     if (connection) await this.deleteSubscriptionItems(connectionId, connection.subscriptions);
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.connection(connectionId) }));
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: keys.connection(connectionId) }),
+    );
   }
 
   /** Connections listening to this job, directly or through its owner; each once. */
@@ -129,18 +136,20 @@ export class ConnectionStore {
   private async removeSubscriptions(connectionId: string, partitions: readonly string[]): Promise<void> {
     if (partitions.length === 0) return;
     await this.deleteSubscriptionItems(connectionId, partitions);
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.connection(connectionId),
-        UpdateExpression: 'DELETE subscriptions :partitions',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':partitions': new Set(partitions) },
-      }),
-    ).catch((error: unknown) => {
-      // The connection closed meanwhile: nothing left to update.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.connection(connectionId),
+          UpdateExpression: 'DELETE subscriptions :partitions',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':partitions': new Set(partitions) },
+        }),
+      )
+      .catch((error: unknown) => {
+        // The connection closed meanwhile: nothing left to update.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   private async deleteSubscriptionItems(connectionId: string, partitions: readonly string[]): Promise<void> {

@@ -90,7 +90,9 @@ export interface ErrorBody {
 }
 
 /** The contract's error body for any thrown value; unknown errors reveal nothing. */
-export const toErrorBody = (error: unknown): { statusCode: number; body: ErrorBody; headers: Record<string, string> } => {
+export const toErrorBody = (
+  error: unknown,
+): { statusCode: number; body: ErrorBody; headers: Record<string, string> } => {
   if (error instanceof AppError) {
     const body: ErrorBody = {
       error: {

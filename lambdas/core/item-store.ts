@@ -30,7 +30,8 @@ export class ItemStore {
         TableName: this.tableName,
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
         ExpressionAttributeValues: { ':pk': PK, ':prefix': keys.itemPrefix },
-        ExclusiveStartKey: options.afterIndex === undefined ? undefined : keys.item(jobId, options.afterIndex),
+        ExclusiveStartKey:
+          options.afterIndex === undefined ? undefined : keys.item(jobId, options.afterIndex),
         Limit: options.limit,
       }),
     );

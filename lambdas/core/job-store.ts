@@ -8,7 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { JobError, JobEvent, JobProgress, JobRecord } from './job';
-import { canTransition, type JobStatus, isTerminal } from './job-status';
+import { canTransition, isTerminal, type JobStatus } from './job-status';
 import { INDEX, keys, LEASE_SHARDS } from './table-keys';
 
 export interface RetentionPolicy {
@@ -131,7 +131,11 @@ export class JobStore {
     };
     if (!idempotency) {
       await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
       );
       return { outcome: 'created', job };
     }
@@ -154,7 +158,9 @@ export class JobStore {
                 ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
               },
             },
-            { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+            {
+              Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
+            },
           ],
         }),
       );
@@ -171,7 +177,11 @@ export class JobStore {
   async findIdempotentJob(claim: IdempotencyClaim): Promise<CreateResult | undefined> {
     const now = this.clock();
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.idempotency(claim.userId, claim.key), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.idempotency(claim.userId, claim.key),
+        ConsistentRead: true,
+      }),
     );
     if (!Item || isExpired(Item, now)) return undefined;
     if (Item.requestHash !== claim.requestHash) return { outcome: 'conflict' };
@@ -181,7 +191,11 @@ export class JobStore {
 
   async get(jobId: string, options: { consistent?: boolean } = {}): Promise<JobRecord | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.job(jobId), ConsistentRead: options.consistent ?? true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.job(jobId),
+        ConsistentRead: options.consistent ?? true,
+      }),
     );
     if (!Item || isExpired(Item, this.clock())) return undefined;
     return toJobRecord(Item);
@@ -358,7 +372,8 @@ export class JobStore {
       );
       return { ok: true, job: toJobRecord(Attributes ?? {}) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { ok: false, current: await this.get(jobId) };
+      if (error instanceof ConditionalCheckFailedException)
+        return { ok: false, current: await this.get(jobId) };
       throw error;
     }
   }

@@ -36,7 +36,8 @@ export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifie
       audience: null,
       customJwtCheck: ({ payload }) => {
         const claimed = [payload.aud, payload.client_id].flat().filter((value) => typeof value === 'string');
-        if (!claimed.some((value) => audiences.has(value as string))) throw new Error('Token audience not accepted');
+        if (!claimed.some((value) => audiences.has(value as string)))
+          throw new Error('Token audience not accepted');
       },
     },
     { jwksCache: new SimpleJwksCache({ fetcher: platformFetcher }) },

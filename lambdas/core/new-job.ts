@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { findJobType } from '../jobs/registry';
 import { ValidationError } from './errors';
 import type { JobRecord } from './job';
-import { MAX_PRIORITY_VALUE, MIN_PRIORITY_VALUE, PRIORITIES, PRIORITY_VALUES, priorityBand } from './priority';
+import {
+  MAX_PRIORITY_VALUE,
+  MIN_PRIORITY_VALUE,
+  PRIORITIES,
+  PRIORITY_VALUES,
+  priorityBand,
+} from './priority';
 import { parseOrThrow } from './validation';
 
 export const MAX_ATTEMPTS_LIMIT = 25;
@@ -13,12 +19,17 @@ export const submitRequestSchema = z
   .object({
     type: z.string().min(1).max(100),
     payload: z.record(z.string(), z.unknown()),
-    priority: z.union([z.enum(PRIORITIES), z.number().int().min(MIN_PRIORITY_VALUE).max(MAX_PRIORITY_VALUE)]).optional(),
+    priority: z
+      .union([z.enum(PRIORITIES), z.number().int().min(MIN_PRIORITY_VALUE).max(MAX_PRIORITY_VALUE)])
+      .optional(),
     delaySeconds: z.number().int().min(0).optional(),
     runAt: z.iso.datetime({ offset: true }).optional(),
     maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
     correlationId: z.string().min(1).max(128).optional(),
-    entity: z.object({ name: z.string().min(1).max(128), id: z.string().min(1).max(256) }).strict().optional(),
+    entity: z
+      .object({ name: z.string().min(1).max(128), id: z.string().min(1).max(256) })
+      .strict()
+      .optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
@@ -51,7 +62,12 @@ export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
       { field: 'type', message: 'not a registered job type' },
     ]);
   }
-  const payload = parseOrThrow(type.schema, request.payload, `The payload is invalid for ${type.name}.`, 'payload');
+  const payload = parseOrThrow(
+    type.schema,
+    request.payload,
+    `The payload is invalid for ${type.name}.`,
+    'payload',
+  );
 
   const nowMs = options.now.getTime();
   let runAtMs = nowMs;

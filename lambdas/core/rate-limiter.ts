@@ -23,7 +23,10 @@ export class RateLimiter {
     const windowStart = new Date(now);
     windowStart.setUTCSeconds(0, 0);
     const minute = windowStart.toISOString().slice(0, 16);
-    const retryAfter = Math.min(60, Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)));
+    const retryAfter = Math.min(
+      60,
+      Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
+    );
     if (count > this.limitPerMinute) throw new RateLimitedError(retryAfter, this.limitPerMinute);
     try {
       await this.client.send(

@@ -2,7 +2,14 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } 
 import { JOB_STATUSES, type JobStatus } from './job-status';
 import { keys, scopes } from './table-keys';
 
-export const COUNTERS = ['submitted', 'completed', 'failed', 'cancelled', 'totalDurationMs', 'durationCount'] as const;
+export const COUNTERS = [
+  'submitted',
+  'completed',
+  'failed',
+  'cancelled',
+  'totalDurationMs',
+  'durationCount',
+] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counters = Record<Counter, number>;
 
@@ -59,7 +66,13 @@ export class StatsStore {
         TableName: this.tableName,
         Key: { PK: keys.stats(key.day), SK: keys.statsSort(key.scope, key.type, key.priority) },
         UpdateExpression: `SET #day = :day, #scope = :scope, #type = :type, #priority = :priority ADD ${additions.join(', ')}`,
-        ExpressionAttributeNames: { ...names, '#day': 'day', '#scope': 'scope', '#type': 'type', '#priority': 'priority' },
+        ExpressionAttributeNames: {
+          ...names,
+          '#day': 'day',
+          '#scope': 'scope',
+          '#type': 'type',
+          '#priority': 'priority',
+        },
         ExpressionAttributeValues: values,
       }),
     );
@@ -117,7 +130,9 @@ export class StatsStore {
 
   /** How many jobs of `scope` are in each status now (never below zero). */
   async readGauge(scope: string): Promise<Record<JobStatus, number>> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.gauge(scope) }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.gauge(scope) }),
+    );
     return Object.fromEntries(
       JOB_STATUSES.map((status) => [status, Math.max(0, Number(Item?.[status] ?? 0))]),
     ) as Record<JobStatus, number>;

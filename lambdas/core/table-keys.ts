@@ -12,14 +12,18 @@ const shardOf = (jobId: string, shards: number): number =>
 
 export const keys = {
   job: (jobId: string) => ({ PK: `JOB#${jobId}`, SK: 'JOB' }),
-  item: (jobId: string, index: number) => ({ PK: `JOB#${jobId}`, SK: `ITEM#${String(index).padStart(6, '0')}` }),
+  item: (jobId: string, index: number) => ({
+    PK: `JOB#${jobId}`,
+    SK: `ITEM#${String(index).padStart(6, '0')}`,
+  }),
   itemPrefix: 'ITEM#',
   userIndex: (userId: string, createdAt: string, jobId: string) => ({
     GSI1PK: `USER#${userId}`,
     GSI1SK: `${createdAt}#${jobId}`,
   }),
   userIndexPartition: (userId: string) => `USER#${userId}`,
-  statusIndexPartition: (status: JobStatus, jobId: string) => `STATUS#${status}#${shardOf(jobId, STATUS_SHARDS)}`,
+  statusIndexPartition: (status: JobStatus, jobId: string) =>
+    `STATUS#${status}#${shardOf(jobId, STATUS_SHARDS)}`,
   leasePartition: (jobId: string) => `LEASE#${shardOf(jobId, LEASE_SHARDS)}`,
   leasePartitionOfShard: (shard: number) => `LEASE#${shard}`,
   leaseSort: (leaseUntil: string, jobId: string) => `${leaseUntil}#${jobId}`,

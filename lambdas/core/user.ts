@@ -7,4 +7,5 @@ export interface User {
 }
 
 /** A user may see a job only if it is theirs, or they are an admin. */
-export const canSee = (user: User, job: { userId: string }): boolean => user.isAdmin || job.userId === user.id;
+export const canSee = (user: User, job: { userId: string }): boolean =>
+  user.isAdmin || job.userId === user.id;

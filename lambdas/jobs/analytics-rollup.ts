@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../core/aws-clients';
 import { readConfig } from '../core/config';
-import { emptyCounters, type Counters, StatsStore, scopes } from '../core/stats-store';
+import { type Counters, emptyCounters, StatsStore, scopes } from '../core/stats-store';
 import type { JobContext } from './job-type';
 
 export interface RollupPayload {
@@ -25,10 +25,15 @@ export const rollup = async (context: JobContext<RollupPayload>) => {
   const hourStart = new Date(hourEnd.getTime() - HOUR_MS);
   const day = hourStart.toISOString().slice(0, 10);
   const rows = await stats.readDay(day, scopes.all);
-  await context.progress({ percent: 50, stage: 'aggregating', message: `${rows.length} counter rows for ${day}` });
+  await context.progress({
+    percent: 50,
+    stage: 'aggregating',
+    message: `${rows.length} counter rows for ${day}`,
+  });
 
   const totals: Counters = emptyCounters();
-  for (const row of rows) for (const name of Object.keys(totals) as (keyof Counters)[]) totals[name] += row[name];
+  for (const row of rows)
+    for (const name of Object.keys(totals) as (keyof Counters)[]) totals[name] += row[name];
   const summary = { ...totals, rows: rows.length, computedAt: new Date().toISOString() };
   await Promise.all([
     documentClient.send(
@@ -38,7 +43,10 @@ export const rollup = async (context: JobContext<RollupPayload>) => {
       }),
     ),
     documentClient.send(
-      new PutCommand({ TableName: config.tableName, Item: { PK: `ROLLUP#${day}`, SK: 'DAY', day, ...summary } }),
+      new PutCommand({
+        TableName: config.tableName,
+        Item: { PK: `ROLLUP#${day}`, SK: 'DAY', day, ...summary },
+      }),
     ),
   ]);
   context.signal.throwIfAborted();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type JobTypeDefinition, defineJobType } from './job-type';
+import { defineJobType, type JobTypeDefinition } from './job-type';
 
 const DEFAULT_BACKOFF = { baseSeconds: 2, maxSeconds: 3600 } as const;
 

@@ -34,12 +34,21 @@ export const submitScheduledJob = async (input: unknown, deps: { store: JobStore
   tick.setUTCSeconds(0, 0);
   const job = newJob(
     { type: request.type, payload: request.payload },
-    { userId: SYSTEM_USER, now: deps.clock(), maxDelaySeconds: 0, defaultCorrelationId: `schedule:${request.type}` },
+    {
+      userId: SYSTEM_USER,
+      now: deps.clock(),
+      maxDelaySeconds: 0,
+      defaultCorrelationId: `schedule:${request.type}`,
+    },
   );
   const key = `schedule:${request.type}:${tick.toISOString()}`;
   const result = await deps.store.create(job, { userId: SYSTEM_USER, key, requestHash: key });
   if (result.outcome === 'conflict') throw new Error('Scheduled job key reused with another body');
-  logger.info('Scheduled job submitted', { jobId: result.job.jobId, type: request.type, outcome: result.outcome });
+  logger.info('Scheduled job submitted', {
+    jobId: result.job.jobId,
+    type: request.type,
+    outcome: result.outcome,
+  });
   return { jobId: result.job.jobId, outcome: result.outcome };
 };
 

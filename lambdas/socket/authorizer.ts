@@ -27,7 +27,9 @@ export const authorize = async (
   try {
     user = await verify(token);
   } catch (error) {
-    logger.info('WebSocket connection refused', { reason: error instanceof Error ? error.message : 'invalid token' });
+    logger.info('WebSocket connection refused', {
+      reason: error instanceof Error ? error.message : 'invalid token',
+    });
     throw new Error('Unauthorized');
   }
   return {

@@ -46,4 +46,6 @@ export const handleSocketEvent = async (
   }
 };
 
-export const handler = middy((event: AuthorizedEvent) => handleSocketEvent(event)).use(injectLambdaContext(logger));
+export const handler = middy((event: AuthorizedEvent) => handleSocketEvent(event)).use(
+  injectLambdaContext(logger),
+);

@@ -1,4 +1,7 @@
-import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  type ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { z } from 'zod';
 import type { ConnectionStore } from '../core/connection-store';
 import { toJobView } from '../core/job';
@@ -21,7 +24,9 @@ const frameSchema = z.discriminatedUnion('action', [
 type ServerFrame = { readonly type: string; readonly [field: string]: unknown };
 
 const send = (deps: SocketDependencies, connectionId: string, frame: ServerFrame) =>
-  deps.management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }));
+  deps.management.send(
+    new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }),
+  );
 
 const errorFrame = (code: 'VALIDATION_ERROR' | 'NOT_FOUND', message: string): ServerFrame => ({
   type: 'error',
@@ -35,33 +40,50 @@ const errorFrame = (code: 'VALIDATION_ERROR' | 'NOT_FOUND', message: string): Se
  * change between the snapshot and the first push is missed. Someone else's job answers
  * exactly like a job that does not exist.
  */
-export const handleFrame = async (connectionId: string, body: string | undefined, deps: SocketDependencies) => {
+export const handleFrame = async (
+  connectionId: string,
+  body: string | undefined,
+  deps: SocketDependencies,
+) => {
   let frame: unknown;
   try {
     frame = JSON.parse(body ?? '');
   } catch {
-    return send(deps, connectionId, errorFrame('VALIDATION_ERROR', 'Frames must be JSON objects with an action.'));
-  }
-  const parsed = frameSchema.safeParse(frame);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'frame'}: ${issue.message}`).join('; ');
     return send(
       deps,
       connectionId,
-      errorFrame('VALIDATION_ERROR', `Unknown or malformed frame (${detail}). Actions: subscribe, unsubscribe, ping.`),
+      errorFrame('VALIDATION_ERROR', 'Frames must be JSON objects with an action.'),
+    );
+  }
+  const parsed = frameSchema.safeParse(frame);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'frame'}: ${issue.message}`)
+      .join('; ');
+    return send(
+      deps,
+      connectionId,
+      errorFrame(
+        'VALIDATION_ERROR',
+        `Unknown or malformed frame (${detail}). Actions: subscribe, unsubscribe, ping.`,
+      ),
     );
   }
   const request = parsed.data;
   if (request.action === 'ping') return send(deps, connectionId, { type: 'pong' });
 
   const connection = await deps.connections.get(connectionId);
-  if (!connection) return send(deps, connectionId, errorFrame('NOT_FOUND', 'This connection is no longer registered.'));
+  if (!connection)
+    return send(deps, connectionId, errorFrame('NOT_FOUND', 'This connection is no longer registered.'));
   const user = { id: connection.userId, isAdmin: connection.isAdmin };
 
   if (request.action === 'unsubscribe') {
     if (request.jobId) await deps.connections.unsubscribe(connectionId, { jobId: request.jobId });
     else await deps.connections.unsubscribeAll(connectionId);
-    return send(deps, connectionId, { type: 'unsubscribed', ...(request.jobId ? { jobId: request.jobId } : {}) });
+    return send(deps, connectionId, {
+      type: 'unsubscribed',
+      ...(request.jobId ? { jobId: request.jobId } : {}),
+    });
   }
 
   if (!request.jobId) {
@@ -69,7 +91,8 @@ export const handleFrame = async (connectionId: string, body: string | undefined
     return send(deps, connectionId, { type: 'subscribed', scope: 'user' });
   }
   const visible = await deps.jobs.get(request.jobId);
-  if (!visible || !canSee(user, visible)) return send(deps, connectionId, errorFrame('NOT_FOUND', 'No such job.'));
+  if (!visible || !canSee(user, visible))
+    return send(deps, connectionId, errorFrame('NOT_FOUND', 'No such job.'));
   await deps.connections.subscribe(connectionId, { jobId: request.jobId });
   const snapshot = (await deps.jobs.get(request.jobId)) ?? visible;
   return send(deps, connectionId, { type: 'job.snapshot', job: toJobView(snapshot) });

@@ -1,8 +1,12 @@
-import { GoneException, PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  type ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { ConnectionStore } from '../core/connection-store';
-import type { JobLogger } from '../jobs/job-type';
 import { jobChangeOf } from '../core/stream-image';
+import type { JobLogger } from '../jobs/job-type';
 import { type Push, pushesFor } from './plan-pushes';
 
 export interface NotifyDependencies {
@@ -23,7 +27,10 @@ export interface NotifySummary {
  * connection that is gone (410) is forgotten; any other delivery failure is logged and
  * skipped, so one dead client never holds back the others or the stream.
  */
-export const notifyBatch = async (records: readonly DynamoDBRecord[], deps: NotifyDependencies): Promise<NotifySummary> => {
+export const notifyBatch = async (
+  records: readonly DynamoDBRecord[],
+  deps: NotifyDependencies,
+): Promise<NotifySummary> => {
   const summary: NotifySummary = { sent: 0, gone: 0, failed: 0 };
   const byJob = new Map<string, DynamoDBRecord[]>();
   for (const record of records) {
@@ -39,8 +46,12 @@ export const notifyBatch = async (records: readonly DynamoDBRecord[], deps: Noti
         const pushes = pushesFor(change);
         const job = change.newJob;
         if (!job || pushes.length === 0) continue;
-        const recipients = (await deps.connections.subscribersOf(job.jobId, job.userId)).filter((id) => !gone.has(id));
-        await Promise.all(recipients.map((connectionId) => deliver(connectionId, pushes, deps, summary, gone)));
+        const recipients = (await deps.connections.subscribersOf(job.jobId, job.userId)).filter(
+          (id) => !gone.has(id),
+        );
+        await Promise.all(
+          recipients.map((connectionId) => deliver(connectionId, pushes, deps, summary, gone)),
+        );
       }
     }),
   );
@@ -61,14 +72,21 @@ const deliver = async (
       );
       summary.sent += 1;
     } catch (error) {
-      if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) {
+      if (
+        error instanceof GoneException ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410
+      ) {
         gone.add(connectionId);
         summary.gone += 1;
         await deps.connections.remove(connectionId);
         return;
       }
       summary.failed += 1;
-      deps.logger.warn('Could not push to a connection', { connectionId, jobId: push.jobId, type: push.type });
+      deps.logger.warn('Could not push to a connection', {
+        connectionId,
+        jobId: push.jobId,
+        type: push.type,
+      });
       return;
     }
   }

@@ -1,7 +1,7 @@
 import type { JobRecord } from '../core/job';
-import type { JobStatus } from '../core/job-status';
 import type { OutgoingMessage } from '../core/job-queue-client';
-import type { Counters, CounterKey } from '../core/stats-store';
+import type { JobStatus } from '../core/job-status';
+import type { CounterKey, Counters } from '../core/stats-store';
 import { scopes } from '../core/stats-store';
 import type { JobChange } from '../core/stream-image';
 

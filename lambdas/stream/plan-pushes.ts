@@ -40,7 +40,12 @@ export const pushesFor = (change: JobChange): Push[] => {
       return { type: terminal, ...base, ...(isLast && 'result' in job ? { result: job.result } : {}) };
     }
     if (terminal) return { type: terminal, ...base, ...(event.error ? { error: event.error } : {}) };
-    return { type: 'job.status', ...base, attempt: event.attempt, ...(event.error ? { error: event.error } : {}) };
+    return {
+      type: 'job.status',
+      ...base,
+      attempt: event.attempt,
+      ...(event.error ? { error: event.error } : {}),
+    };
   });
   const finished = newEvents.some((event) => TERMINAL_PUSH[event.to] !== undefined);
   const progressMoved = !same(before?.progress, job.progress) || !same(before?.items, job.items);

@@ -76,7 +76,11 @@ export const processJobMessage = async (
   return run(claimed, deps, budget);
 };
 
-const claim = async (job: JobRecord, message: JobMessage, deps: WorkerDependencies): Promise<JobRecord | undefined> => {
+const claim = async (
+  job: JobRecord,
+  message: JobMessage,
+  deps: WorkerDependencies,
+): Promise<JobRecord | undefined> => {
   if (message.attempt !== job.attempts + 1) return undefined;
   let current = job;
   if (current.status === 'delayed') {
@@ -103,13 +107,21 @@ const claim = async (job: JobRecord, message: JobMessage, deps: WorkerDependenci
     at: startedAt.toISOString(),
     expectedAttempts: current.attempts,
     attempt: message.attempt,
-    set: { attempts: message.attempt, startedAt: startedAt.toISOString(), ...JobStore.leaseAttributes(job.jobId, leaseUntil) },
+    set: {
+      attempts: message.attempt,
+      startedAt: startedAt.toISOString(),
+      ...JobStore.leaseAttributes(job.jobId, leaseUntil),
+    },
     remove: ['error', 'cancelRequested', 'runAt'],
   });
   return claimed.ok ? claimed.job : undefined;
 };
 
-const run = async (job: JobRecord, deps: WorkerDependencies, budget: InvocationBudget): Promise<MessageOutcome> => {
+const run = async (
+  job: JobRecord,
+  deps: WorkerDependencies,
+  budget: InvocationBudget,
+): Promise<MessageOutcome> => {
   const logger = deps.logger(job);
   const attempt = job.attempts;
   const type = deps.findJobType(job.type);

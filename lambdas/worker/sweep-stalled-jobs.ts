@@ -37,7 +37,7 @@ export const sweepStalledJobs = async (deps: SweepDependencies): Promise<SweepSu
     for (const { jobId } of await deps.store.findExpiredLeases(partition, nowIso)) {
       summary.examined += 1;
       const job = await deps.store.get(jobId);
-      if (!job || job.status !== 'processing' || !job.leaseUntil || job.leaseUntil >= nowIso) continue;
+      if (job?.status !== 'processing' || !job.leaseUntil || job.leaseUntil >= nowIso) continue;
       const base = {
         jobId,
         from: ['processing'] as const,
@@ -47,14 +47,25 @@ export const sweepStalledJobs = async (deps: SweepDependencies): Promise<SweepSu
         attempt: job.attempts,
       };
       if (job.cancelRequested) {
-        const result = await deps.store.transition({ ...base, to: 'cancelled', set: { completedAt: nowIso } });
+        const result = await deps.store.transition({
+          ...base,
+          to: 'cancelled',
+          set: { completedAt: nowIso },
+        });
         if (result.ok) summary.cancelled += 1;
         continue;
       }
       const type = deps.findJobType(job.type);
       if (type && job.attempts < job.maxAttempts) {
-        const runAt = new Date(now.getTime() + backoffSeconds(type.backoff, job.attempts) * 1000).toISOString();
-        const result = await deps.store.transition({ ...base, to: 'retrying', error: WORKER_LOST, set: { runAt } });
+        const runAt = new Date(
+          now.getTime() + backoffSeconds(type.backoff, job.attempts) * 1000,
+        ).toISOString();
+        const result = await deps.store.transition({
+          ...base,
+          to: 'retrying',
+          error: WORKER_LOST,
+          set: { runAt },
+        });
         if (result.ok) summary.retried += 1;
         continue;
       }

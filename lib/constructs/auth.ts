@@ -36,7 +36,8 @@ export class Auth extends Construct {
       if (!/^https?:\/\/\S+$/.test(issuer)) {
         throw new ConfigurationError(this, `externalIssuer.issuer must be an http(s) URL, got "${issuer}"`);
       }
-      if (audience.length === 0) throw new ConfigurationError(this, 'externalIssuer.audience must not be empty');
+      if (audience.length === 0)
+        throw new ConfigurationError(this, 'externalIssuer.audience must not be empty');
       this.issuer = issuer;
       this.audience = audience;
       this.jwksUri = jwksUri ?? `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`;

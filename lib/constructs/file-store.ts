@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -30,8 +30,20 @@ export class FileStore extends Construct {
 
   constructor(scope: Construct, id: string, props: FileStoreProps = {}) {
     super(scope, id);
-    const uploadDays = requireIntegerInRange(this, 'uploadExpirationDays', props.uploadExpirationDays ?? 7, 1, 3650);
-    const resultDays = requireIntegerInRange(this, 'resultExpirationDays', props.resultExpirationDays ?? 30, 1, 3650);
+    const uploadDays = requireIntegerInRange(
+      this,
+      'uploadExpirationDays',
+      props.uploadExpirationDays ?? 7,
+      1,
+      3650,
+    );
+    const resultDays = requireIntegerInRange(
+      this,
+      'resultExpirationDays',
+      props.resultExpirationDays ?? 30,
+      1,
+      3650,
+    );
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -80,7 +92,11 @@ export class FileStore extends Construct {
     return [
       this.grantObjects(grantee, ['s3:PutObject'], [UPLOADS]),
       this.grantObjects(grantee, ['s3:GetObject'], [RESULTS]),
-      iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:ListBucket'],
+        resourceArns: [this.bucket.bucketArn],
+      }),
     ];
   }
 
@@ -97,7 +113,9 @@ export class FileStore extends Construct {
         prefixes.map((prefix) => ({
           id: 'AwsSolutions-IAM5',
           reason: `Object keys under ${prefix} are created at run time (one per upload or job).`,
-          appliesTo: [`Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`],
+          appliesTo: [
+            `Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`,
+          ],
         })),
         true,
       );

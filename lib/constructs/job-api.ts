@@ -48,7 +48,13 @@ export class JobApi extends Construct {
 
   constructor(scope: Construct, id: string, props: JobApiProps) {
     super(scope, id);
-    const rateLimit = requireIntegerInRange(this, 'rateLimitPerMinute', props.rateLimitPerMinute ?? 120, 1, 100_000);
+    const rateLimit = requireIntegerInRange(
+      this,
+      'rateLimitPerMinute',
+      props.rateLimitPerMinute ?? 120,
+      1,
+      100_000,
+    );
     const maxUploadBytes = requireIntegerInRange(
       this,
       'maxUploadBytes',

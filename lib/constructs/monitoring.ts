@@ -42,15 +42,30 @@ export class Monitoring extends Construct {
 
     for (const priority of PRIORITIES) {
       const name = priority.charAt(0).toUpperCase() + priority.slice(1);
-      alarm(`${name}DeadLetters`, props.queues.metricDeadLetters(priority), 0, `Messages in the ${priority} DLQ`);
+      alarm(
+        `${name}DeadLetters`,
+        props.queues.metricDeadLetters(priority),
+        0,
+        `Messages in the ${priority} DLQ`,
+      );
       alarm(
         `${name}OldestMessage`,
         props.queues.metricOldestMessageAge(priority),
         ageSeconds,
         `A ${priority} job has waited longer than ${ageSeconds} s`,
       );
-      alarm(`${name}WorkerErrors`, props.workers.metricErrors(priority), 0, `${priority} worker invocations failed`);
-      alarm(`${name}WorkerThrottles`, props.workers.metricThrottles(priority), 0, `${priority} worker was throttled`);
+      alarm(
+        `${name}WorkerErrors`,
+        props.workers.metricErrors(priority),
+        0,
+        `${priority} worker invocations failed`,
+      );
+      alarm(
+        `${name}WorkerThrottles`,
+        props.workers.metricThrottles(priority),
+        0,
+        `${priority} worker was throttled`,
+      );
     }
     for (const consumer of ['dispatch', 'notify'] as const) {
       alarm(
@@ -68,7 +83,9 @@ export class Monitoring extends Construct {
         [
           new cloudwatch.GraphWidget({
             title: 'Oldest waiting job (s)',
-            left: PRIORITIES.map((priority) => props.queues.metricOldestMessageAge(priority, { label: priority })),
+            left: PRIORITIES.map((priority) =>
+              props.queues.metricOldestMessageAge(priority, { label: priority }),
+            ),
             width: 12,
           }),
           new cloudwatch.GraphWidget({
@@ -80,7 +97,9 @@ export class Monitoring extends Construct {
         [
           new cloudwatch.GraphWidget({
             title: 'Worker errors and throttles',
-            left: PRIORITIES.map((priority) => props.workers.metricErrors(priority, { label: `${priority} errors` })),
+            left: PRIORITIES.map((priority) =>
+              props.workers.metricErrors(priority, { label: `${priority} errors` }),
+            ),
             right: PRIORITIES.map((priority) =>
               props.workers.metricThrottles(priority, { label: `${priority} throttles` }),
             ),

@@ -74,7 +74,8 @@ export class JobQueueFunction extends NodejsFunction {
       [
         {
           id: 'AwsSolutions-IAM5',
-          reason: 'Log streams are created at run time inside the function’s own log group; X-Ray segments have no resource ARN.',
+          reason:
+            'Log streams are created at run time inside the function’s own log group; X-Ray segments have no resource ARN.',
           appliesTo: [{ regex: '/^Resource::<.*Logs.*\\.Arn>:\\*$/g' }, 'Resource::*'],
         },
       ],

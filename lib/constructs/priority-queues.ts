@@ -30,7 +30,13 @@ export class PriorityQueues extends Construct {
 
   constructor(scope: Construct, id: string, props: PriorityQueuesProps) {
     super(scope, id);
-    const maxReceiveCount = requireIntegerInRange(this, 'maxReceiveCount', props.maxReceiveCount ?? 5, 1, 1000);
+    const maxReceiveCount = requireIntegerInRange(
+      this,
+      'maxReceiveCount',
+      props.maxReceiveCount ?? 5,
+      1,
+      1000,
+    );
     const minimumVisibility = props.consumerTimeout.toSeconds() * 6;
     const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(minimumVisibility);
     if (visibilityTimeout.toSeconds() < minimumVisibility) {
@@ -40,7 +46,10 @@ export class PriorityQueues extends Construct {
       );
     }
     if (visibilityTimeout.toSeconds() > 43_200) {
-      throw new ConfigurationError(this, `visibilityTimeout must be at most 12 hours, got ${visibilityTimeout.toSeconds()} s`);
+      throw new ConfigurationError(
+        this,
+        `visibilityTimeout must be at most 12 hours, got ${visibilityTimeout.toSeconds()} s`,
+      );
     }
     const queues = {} as Record<Priority, sqs.Queue>;
     const deadLetterQueues = {} as Record<Priority, sqs.Queue>;

@@ -91,12 +91,16 @@ export class ProgressSocket extends Construct {
     // WebSocket APIs authorize once, on $connect; later messages run on that connection.
     const unauthorizedRoutes = this.api.node
       .findAll()
-      .filter((child): child is apigwv2.CfnRoute => child instanceof apigwv2.CfnRoute && child.routeKey !== '$connect');
+      .filter(
+        (child): child is apigwv2.CfnRoute =>
+          child instanceof apigwv2.CfnRoute && child.routeKey !== '$connect',
+      );
     for (const route of unauthorizedRoutes) {
       NagSuppressions.addResourceSuppressions(route, [
         {
           id: 'AwsSolutions-APIG4',
-          reason: 'WebSocket APIs authorize on $connect; this route runs on an already authorized connection.',
+          reason:
+            'WebSocket APIs authorize on $connect; this route runs on an already authorized connection.',
         },
       ]);
     }
@@ -123,7 +127,8 @@ export class ProgressSocket extends Construct {
         [
           {
             id: 'AwsSolutions-IAM5',
-            reason: 'Connection ids are only known at run time; access is limited to this stage’s @connections.',
+            reason:
+              'Connection ids are only known at run time; access is limited to this stage’s @connections.',
             appliesTo: [{ regex: '/^Resource::arn:.*@connections\\/\\*$/g' }],
           },
         ],

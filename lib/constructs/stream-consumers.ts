@@ -46,7 +46,10 @@ export class StreamConsumers extends Construct {
       retentionPeriod: Duration.days(14),
     });
     NagSuppressions.addResourceSuppressions(this.failures, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the on-failure destination of the stream consumers.' },
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the on-failure destination of the stream consumers.',
+      },
     ]);
 
     this.dispatch = new JobQueueFunction(this, 'Dispatch', {
@@ -91,6 +94,10 @@ export class StreamConsumers extends Construct {
 
   /** How far behind the stream a consumer is. */
   metricIteratorAge(consumer: 'dispatch' | 'notify', props?: MetricOptions): Metric {
-    return this[consumer].metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1), ...props });
+    return this[consumer].metric('IteratorAge', {
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+      ...props,
+    });
   }
 }

@@ -15,9 +15,15 @@ import type { PriorityQueues } from './priority-queues';
 const OUTCOME_MARGIN_SECONDS = 30;
 
 /** The worker timeout the registry requires: the longest job type's timeout plus a margin. */
-export const workerTimeout = (): Duration => Duration.seconds(maxJobTimeoutSeconds() + OUTCOME_MARGIN_SECONDS);
+export const workerTimeout = (): Duration =>
+  Duration.seconds(maxJobTimeoutSeconds() + OUTCOME_MARGIN_SECONDS);
 
-export const DEFAULT_CONCURRENCY: Readonly<Record<Priority, number>> = { critical: 50, high: 20, normal: 10, low: 5 };
+export const DEFAULT_CONCURRENCY: Readonly<Record<Priority, number>> = {
+  critical: 50,
+  high: 20,
+  normal: 10,
+  low: 5,
+};
 
 export interface WorkersProps {
   readonly table: JobTable;

@@ -1,0 +1,104 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { logicalId, synth } from './synth';
+
+const PRIORITIES = ['Critical', 'High', 'Normal', 'Low'] as const;
+
+describe('workers', () => {
+  const { template } = synth();
+
+  test.each([
+    ['Critical', 50],
+    ['High', 20],
+    ['Normal', 10],
+    ['Low', 5],
+  ])(
+    'the %s queue feeds its own worker with maxConcurrency %i and partial batch responses',
+    (name, concurrency) => {
+      const queue = logicalId(template, 'AWS::SQS::Queue', new RegExp(`^Queues${name}Queue`));
+      const worker = logicalId(
+        template,
+        'AWS::Lambda::Function',
+        new RegExp(`^Workers${name}Worker[0-9A-F]{8}$`),
+      );
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+        FunctionName: { Ref: worker },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: concurrency },
+      });
+    },
+  );
+
+  test('workers are bounded by the event source, never by reserved concurrency', () => {
+    for (const name of PRIORITIES) {
+      const worker = logicalId(
+        template,
+        'AWS::Lambda::Function',
+        new RegExp(`^Workers${name}Worker[0-9A-F]{8}$`),
+      );
+      expect(template.toJSON().Resources[worker].Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
+  test('each worker knows its priority, the table, the bucket and all queue URLs', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Runs low-priority jobs',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: Match.objectLike({
+          WORKER_PRIORITY: 'low',
+          TABLE_NAME: Match.anyValue(),
+          BUCKET_NAME: Match.anyValue(),
+          QUEUE_URLS: Match.anyValue(),
+          POWERTOOLS_SERVICE_NAME: 'jobqueue',
+        }),
+      },
+    });
+  });
+
+  test('the worker timeout outlives the longest job type (300 s or less today) with a margin', () => {
+    const worker = logicalId(template, 'AWS::Lambda::Function', /^WorkersNormalWorker[0-9A-F]{8}$/);
+    const timeout = template.toJSON().Resources[worker].Properties.Timeout as number;
+    expect(timeout).toBeGreaterThanOrEqual(120 + 30);
+  });
+
+  test('a low-priority flood cannot take critical capacity: concurrency is configurable per priority', () => {
+    const custom = synth({ concurrency: { critical: 100, low: 2 } }).template;
+    const critical = logicalId(custom, 'AWS::SQS::Queue', /^QueuesCriticalQueue/);
+    const low = logicalId(custom, 'AWS::SQS::Queue', /^QueuesLowQueue/);
+    custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [critical, 'Arn'] },
+      ScalingConfig: { MaximumConcurrency: 100 },
+    });
+    custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [low, 'Arn'] },
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  test('maxConcurrency below 2 (the SQS event source minimum) fails synth', () => {
+    expect(() => synth({ concurrency: { high: 1 } })).toThrow(
+      /concurrency\.high must be an integer from 2 to 1000, got 1/,
+    );
+  });
+
+  test('workers may write only their own log group and read/write the table items', () => {
+    const role = logicalId(template, 'AWS::IAM::Role', /^WorkersCriticalWorkerRole[0-9A-F]{8}$/);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: role }] },
+    });
+    const statements = Object.values(policies).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement,
+    );
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:Query', 'sqs:SendMessage']),
+    );
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:DeleteTable');
+    expect(actions.filter((action: string) => action.endsWith('*'))).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApiDependencies } from '../../../lambdas/api/dependencies';
+import { ResultStore } from '../../../lambdas/core/claim-check';
+import { JobStore } from '../../../lambdas/core/job-store';
+import { RateLimiter } from '../../../lambdas/core/rate-limiter';
+
+export const NOW = new Date('2026-11-23T10:15:30.000Z');
+
+/** Real stores over SDK clients that the test mocks with aws-sdk-client-mock. */
+export const apiDependencies = (overrides: { rateLimitPerMinute?: number } = {}): ApiDependencies => {
+  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const clock = () => NOW;
+  return {
+    store: new JobStore(documentClient, 'jobs-test', { completedDays: 7, failedDays: 30 }, clock),
+    limiter: new RateLimiter(documentClient, 'jobs-test', overrides.rateLimitPerMinute ?? 120, clock),
+    results: new ResultStore(s3, 'files-test'),
+    documentClient,
+    s3,
+    sqs: new SQSClient({ region: 'eu-west-1' }),
+    clock,
+    settings: {
+      tableName: 'jobs-test',
+      bucketName: 'files-test',
+      queueUrls: { critical: 'c', high: 'h', normal: 'n', low: 'l' },
+      maxUploadBytes: 10 * 1024 * 1024,
+      maxDelaySeconds: 7 * 24 * 3600,
+    },
+  };
+};
+
+export const JOB_ID = '01JD0000000000000000000000';
+
+/** A stored job item (as DynamoDB returns it), owned by `userId`. */
+export const storedJob = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({
+  PK: `JOB#${JOB_ID}`,
+  SK: 'JOB',
+  jobId: JOB_ID,
+  userId: 'user-1',
+  type: 'system.simulate',
+  status: 'queued',
+  priority: 'normal',
+  priorityValue: 5,
+  payload: { durationMs: 10 },
+  attempts: 0,
+  maxAttempts: 3,
+  createdAt: '2026-11-23T10:00:00.000Z',
+  updatedAt: '2026-11-23T10:00:00.000Z',
+  events: [{ at: '2026-11-23T10:00:00.000Z', from: null, to: 'queued', attempt: 0 }],
+  version: 1,
+  ...fields,
+});

@@ -2,6 +2,8 @@
 // AWS calls are mocked with aws-sdk-client-mock; nothing here reaches a network.
 Object.assign(process.env, {
   AWS_REGION: 'eu-west-1',
+  // Node 20 on this machine; Lambda runs Node 22. The SDK's upgrade notice is noise here.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   TABLE_NAME: 'jobs-test',

@@ -409,13 +409,11 @@ test('an unknown route (the $default route) is 404 NOT_FOUND in the error shape'
 });
 
 test('an unexpected AWS failure is a 500 that reveals nothing internal', async () => {
-  dynamo
-    .on(GetCommand)
-    .rejects(
-      Object.assign(new Error('User: arn:aws:sts::123:assumed-role/x is not authorized'), {
-        name: 'AccessDeniedException',
-      }),
-    );
+  dynamo.on(GetCommand).rejects(
+    Object.assign(new Error('User: arn:aws:sts::123:assumed-role/x is not authorized'), {
+      name: 'AccessDeniedException',
+    }),
+  );
   const result = await route(
     httpEvent('GET /v1/jobs/{jobId}', `/v1/jobs/${JOB_ID}`, { pathParameters: { jobId: JOB_ID } }),
     apiDependencies(),

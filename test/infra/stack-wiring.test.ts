@@ -1,0 +1,228 @@
+import { App } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { ContextError, stackPropsFromContext } from '../../lib/app-context';
+import { logicalId, nagFindings, synth } from './synth';
+
+const { stack, template } = synth();
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+
+/** Every IAM action granted to the role of the function whose logical id matches `pattern`. */
+const actionsOf = (pattern: RegExp) => {
+  const fn = logicalId(template, 'AWS::Lambda::Function', pattern);
+  const role = resources[fn]?.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+    .filter((policy) => policy.Properties.Roles.some((ref: { Ref: string }) => ref.Ref === role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+    .map((statement: { Action: string | string[]; Resource: unknown }) => statement);
+};
+
+describe('cdk-nag', () => {
+  test('AwsSolutions checks run on the stack with no unsuppressed error or warning', () => {
+    expect(nagFindings(stack, 'error')).toEqual([]);
+    expect(nagFindings(stack, 'warning')).toEqual([]);
+  });
+
+  test('no policy grants a wildcard action; "*" resources only for X-Ray, which has no resource ARNs', () => {
+    for (const resource of Object.values(resources)) {
+      if (resource.Type !== 'AWS::IAM::Policy') continue;
+      for (const statement of resource.Properties.PolicyDocument.Statement) {
+        const actions = [statement.Action].flat();
+        for (const action of actions) expect(action).not.toMatch(/\*$/);
+        if ([statement.Resource].flat().includes('*')) {
+          expect(actions.sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+        }
+      }
+    }
+  });
+});
+
+describe('progress WebSocket', () => {
+  test('$connect is guarded by a REQUEST authorizer reading the token query parameter', () => {
+    const authorizer = logicalId(template, 'AWS::ApiGatewayV2::Authorizer', /^ProgressApiTokenAuthorizer/);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['route.request.querystring.token'],
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: '$connect',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: authorizer },
+    });
+  });
+
+  test('routes $disconnect, subscribe, unsubscribe, ping and $default', () => {
+    const socketRoutes = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route')
+      .filter((resource) => resource.Properties.ApiId.Ref?.startsWith('ProgressApi'))
+      .map((resource) => resource.Properties.RouteKey)
+      .sort();
+    expect(socketRoutes).toEqual(['$connect', '$default', '$disconnect', 'ping', 'subscribe', 'unsubscribe']);
+  });
+
+  test('notify and the socket function may post to connections of this API only', () => {
+    for (const pattern of [/^StreamsNotify[0-9A-F]{8}$/, /^ProgressHandler[0-9A-F]{8}$/]) {
+      const manage = actionsOf(pattern).find((statement) =>
+        [statement.Action].flat().includes('execute-api:ManageConnections'),
+      );
+      expect(manage).toBeDefined();
+      expect(JSON.stringify(manage?.Resource)).toContain('/@connections/');
+      expect(JSON.stringify(manage?.Resource)).toContain('ProgressApi');
+    }
+  });
+});
+
+describe('stream consumers', () => {
+  test.each(['Dispatch', 'Notify'])(
+    '%s reads job items only, from the start, with bisect, bounded retries and a failure destination',
+    (name) => {
+      const mapping = logicalId(
+        template,
+        'AWS::Lambda::EventSourceMapping',
+        new RegExp(`^Streams${name}DynamoDB`),
+      );
+      const properties = resources[mapping]?.Properties;
+      expect(properties).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expect(properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+      const pattern = JSON.parse(properties.FilterCriteria.Filters[0].Pattern);
+      expect(pattern.dynamodb.NewImage.SK.S).toEqual(['JOB']);
+      expect(properties.EventSourceArn['Fn::GetAtt'][1]).toBe('StreamArn');
+    },
+  );
+
+  test('dispatch may send to the work queues; notify only to its failure destination', () => {
+    const sends = (pattern: RegExp) =>
+      actionsOf(pattern).some(
+        (statement) =>
+          [statement.Action].flat().includes('sqs:SendMessage') &&
+          /Queues(Critical|High|Normal|Low)Queue/.test(JSON.stringify(statement.Resource)),
+      );
+    expect(sends(/^StreamsDispatch[0-9A-F]{8}$/)).toBe(true);
+    expect(sends(/^StreamsNotify[0-9A-F]{8}$/)).toBe(false);
+  });
+});
+
+describe('file store', () => {
+  test('the bucket blocks public access, encrypts, logs access and expires uploads', () => {
+    const bucket = logicalId(template, 'AWS::S3::Bucket', /^FilesBucket/);
+    expect(resources[bucket]?.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^FilesAccessLogs/) } },
+    });
+    const rules = resources[bucket]?.Properties.LifecycleConfiguration.Rules;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Prefix: 'uploads/', ExpirationInDays: expect.any(Number) }),
+      ]),
+    );
+    expect(resources[bucket]?.Properties.CorsConfiguration.CorsRules[0].AllowedMethods).toContain('PUT');
+  });
+
+  test('the bucket policy refuses requests without TLS', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('schedules', () => {
+  test('the stalled-job sweep runs every minute', () => {
+    const rule = logicalId(template, 'AWS::Events::Rule', /^SchedulesSweepRule/);
+    expect(resources[rule]?.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(resources[rule]?.Properties.Targets[0].Arn['Fn::GetAtt'][0]).toMatch(/^SchedulesSweep/);
+  });
+
+  test('analytics.rollup is submitted every 5 minutes with the scheduled time', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('analytics.rollup') }),
+        }),
+      ],
+    });
+  });
+});
+
+describe('monitoring', () => {
+  test('each priority alarms on dead letters, message age, worker errors and throttles', () => {
+    for (const priority of ['Critical', 'High', 'Normal', 'Low']) {
+      for (const alarm of ['DeadLetters', 'OldestMessage', 'WorkerErrors', 'WorkerThrottles']) {
+        logicalId(template, 'AWS::CloudWatch::Alarm', new RegExp(`^Monitoring${priority}${alarm}`));
+      }
+    }
+    const deadLetters = logicalId(template, 'AWS::CloudWatch::Alarm', /^MonitoringCriticalDeadLetters/);
+    expect(resources[deadLetters]?.Properties).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+    });
+  });
+
+  test('both stream consumers alarm on iterator age, and there is a dashboard', () => {
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge' }, 2);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+test('the stack outputs what clients and the local cloud need', () => {
+  expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(
+    [
+      'BucketName',
+      'DashboardName',
+      'HttpApiUrl',
+      'TableName',
+      'UserPoolClientId',
+      'UserPoolId',
+      'WebSocketUrl',
+    ].sort(),
+  );
+});
+
+test('no resource has a hard-coded physical name', () => {
+  const named = Object.entries(resources).filter(([, resource]) =>
+    ['TableName', 'QueueName', 'BucketName', 'FunctionName', 'RoleName'].some(
+      (name) => typeof resource.Properties?.[name] === 'string',
+    ),
+  );
+  expect(named.map(([id]) => id)).toEqual([]);
+});
+
+describe('context validation', () => {
+  const read = (context: Record<string, unknown>) => stackPropsFromContext(new App({ context }).node);
+
+  test('reads typed values from cdk.json or -c strings', () => {
+    expect(read({ 'jobqueue:rateLimitPerMinute': '30', 'jobqueue:concurrency': '{"low":2}' })).toMatchObject({
+      rateLimitPerMinute: 30,
+      concurrency: { low: 2 },
+      nag: true,
+    });
+  });
+
+  test.each([
+    [{ 'jobqueue:rateLimitPerMinute': 'lots' }, /jobqueue:rateLimitPerMinute must be a number/],
+    [{ 'jobqueue:concurrency': { urgent: 5 } }, /keyed by critical, high, normal, low/],
+    [{ 'jobqueue:deletionProtection': 'maybe' }, /must be true or false/],
+    [{ 'jobqueue:jwtIssuer': 'https://issuer.example' }, /given together/],
+  ])('rejects %p', (context, message) => {
+    expect(() => read(context)).toThrow(ContextError);
+    expect(() => read(context)).toThrow(message);
+  });
+});

@@ -14,7 +14,9 @@ export interface SocketDependencies {
   readonly management: ApiGatewayManagementApiClient;
 }
 
-const JOB_ID = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a job id');
+/** Job ids are ULIDs; a malformed one names no job, so it answers NOT_FOUND like HTTP's 404. */
+const JOB_ID_SHAPE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const JOB_ID = z.string().min(1).max(128);
 const frameSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('subscribe'), jobId: JOB_ID.optional() }).strict(),
   z.object({ action: z.literal('unsubscribe'), jobId: JOB_ID.optional() }).strict(),
@@ -90,7 +92,7 @@ export const handleFrame = async (
     await deps.connections.subscribe(connectionId, { userId: user.id });
     return send(deps, connectionId, { type: 'subscribed', scope: 'user' });
   }
-  const visible = await deps.jobs.get(request.jobId);
+  const visible = JOB_ID_SHAPE.test(request.jobId) ? await deps.jobs.get(request.jobId) : undefined;
   if (!visible || !canSee(user, visible))
     return send(deps, connectionId, errorFrame('NOT_FOUND', 'No such job.'));
   await deps.connections.subscribe(connectionId, { jobId: request.jobId });

@@ -1,0 +1,72 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { ConnectionStore } from '../../../lambdas/core/connection-store';
+import { JobStore } from '../../../lambdas/core/job-store';
+import { handleFrame } from '../../../lambdas/socket/socket-session';
+import { JOB_ID, storedJob } from '../support/api-dependencies';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const management = mockClient(ApiGatewayManagementApiClient);
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const deps = {
+  connections: new ConnectionStore(documentClient, 'jobs-test'),
+  jobs: new JobStore(documentClient, 'jobs-test'),
+  management: new ApiGatewayManagementApiClient({
+    region: 'eu-west-1',
+    endpoint: 'https://ws.example.test/prod',
+  }),
+};
+
+/** The frames posted back to the connection, parsed. */
+const sentFrames = () =>
+  management
+    .commandCalls(PostToConnectionCommand)
+    .map((call) => JSON.parse(Buffer.from(call.args[0].input.Data as Uint8Array).toString('utf8')));
+
+beforeEach(() => {
+  dynamo.reset();
+  management.reset();
+  dynamo
+    .on(GetCommand, { Key: { PK: 'CONN#c-1', SK: 'CONN' } })
+    .resolves({ Item: { connectionId: 'c-1', userId: 'user-1', isAdmin: false, subscriptions: [] } });
+});
+
+test('ping answers pong', async () => {
+  await handleFrame('c-1', JSON.stringify({ action: 'ping' }), deps);
+  expect(sentFrames()).toEqual([{ type: 'pong' }]);
+});
+
+test('subscribing to an own job records the subscription, then sends the snapshot', async () => {
+  dynamo.on(GetCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves({ Item: storedJob() });
+  await handleFrame('c-1', JSON.stringify({ action: 'subscribe', jobId: JOB_ID }), deps);
+  const [frame] = sentFrames();
+  expect(frame).toMatchObject({ type: 'job.snapshot', job: { jobId: JOB_ID, status: 'queued' } });
+  expect(frame.job).not.toHaveProperty('userId');
+  const writes = [...dynamo.commandCalls(PutCommand), ...dynamo.commandCalls(UpdateCommand)];
+  expect(JSON.stringify(writes.map((call) => call.args[0].input))).toContain(`SUB#${JOB_ID}`);
+});
+
+test.each([
+  ["someone else's job", { Item: storedJob({ userId: 'user-2' }) }, JOB_ID],
+  ['a job that does not exist', {}, JOB_ID],
+  ['a malformed job id', {}, 'not-a-job'],
+])('subscribing to %s answers NOT_FOUND and subscribes nothing', async (_name, response, jobId) => {
+  dynamo.on(GetCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves(response);
+  await handleFrame('c-1', JSON.stringify({ action: 'subscribe', jobId }), deps);
+  expect(sentFrames()).toEqual([{ type: 'error', code: 'NOT_FOUND', message: 'No such job.' }]);
+  expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+});
+
+test.each([['not json'], [JSON.stringify({ action: 'dance' })], [JSON.stringify({ hello: 1 })]])(
+  'frame %s answers VALIDATION_ERROR',
+  async (body) => {
+    await handleFrame('c-1', body, deps);
+    expect(sentFrames()).toEqual([expect.objectContaining({ type: 'error', code: 'VALIDATION_ERROR' })]);
+  },
+);

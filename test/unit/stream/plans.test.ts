@@ -1,0 +1,148 @@
+import type { JobRecord } from '../../../lambdas/core/job';
+import type { JobChange } from '../../../lambdas/core/stream-image';
+import { addToStats, emptyStatsDelta, messageFor } from '../../../lambdas/stream/plan-dispatch';
+import { pushesFor } from '../../../lambdas/stream/plan-pushes';
+
+const T0 = '2026-11-23T10:00:00.000Z';
+const T1 = '2026-11-23T10:00:01.000Z';
+
+const job = (fields: Partial<JobRecord> = {}): JobRecord => ({
+  jobId: '01JD0000000000000000000000',
+  userId: 'user-1',
+  type: 'system.simulate',
+  status: 'queued',
+  priority: 'high',
+  priorityValue: 10,
+  payload: {},
+  attempts: 0,
+  maxAttempts: 3,
+  createdAt: T0,
+  updatedAt: T0,
+  events: [{ at: T0, from: null, to: 'queued', attempt: 0 }],
+  version: 1,
+  ...fields,
+});
+
+const modify = (oldJob: JobRecord, newJob: JobRecord): JobChange => ({ eventName: 'MODIFY', oldJob, newJob });
+
+describe('dispatch: the outbox', () => {
+  test('a new queued job gets a message for attempt 1 on its priority queue', () => {
+    expect(messageFor({ eventName: 'INSERT', newJob: job() })).toEqual({
+      priority: 'high',
+      message: { jobId: '01JD0000000000000000000000', attempt: 1 },
+    });
+  });
+
+  test('a new delayed job carries its runAt so the worker can chain long delays', () => {
+    const delayed = job({ status: 'delayed', runAt: '2026-11-24T10:00:00.000Z' });
+    expect(messageFor({ eventName: 'INSERT', newJob: delayed })?.message).toEqual({
+      jobId: delayed.jobId,
+      attempt: 1,
+      runAt: '2026-11-24T10:00:00.000Z',
+    });
+  });
+
+  test('processing → retrying sends the next attempt with the backoff runAt', () => {
+    const running = job({ status: 'processing', attempts: 1 });
+    const retrying = job({ status: 'retrying', attempts: 1, runAt: T1 });
+    expect(messageFor(modify(running, retrying))?.message).toEqual({
+      jobId: running.jobId,
+      attempt: 2,
+      runAt: T1,
+    });
+  });
+
+  test('the retry route (failed → queued, attempts 0) sends attempt 1 again', () => {
+    expect(messageFor(modify(job({ status: 'failed', attempts: 3 }), job()))?.message.attempt).toBe(1);
+  });
+
+  test.each([
+    [
+      'progress on a running job',
+      job({ status: 'processing', attempts: 1 }),
+      job({ status: 'processing', attempts: 1, progress: { percent: 5 } }),
+    ],
+    ['delayed → queued (the worker holds that message)', job({ status: 'delayed' }), job()],
+    ['completion', job({ status: 'processing', attempts: 1 }), job({ status: 'completed', attempts: 1 })],
+  ])('%s sends nothing', (_name, before, after) => {
+    expect(messageFor(modify(before, after))).toBeUndefined();
+  });
+});
+
+describe('dispatch: statistics', () => {
+  test('counts submissions and completions per day, scope, type and priority, with durations', () => {
+    const delta = emptyStatsDelta();
+    addToStats(delta, { eventName: 'INSERT', newJob: job() });
+    addToStats(
+      delta,
+      modify(
+        job({ status: 'processing', attempts: 1 }),
+        job({ status: 'completed', attempts: 1, durationMs: 250, updatedAt: T1 }),
+      ),
+    );
+    const all = delta.counters.get('2026-11-23|ALL|system.simulate|high');
+    expect(all?.deltas).toEqual({ submitted: 1, completed: 1, totalDurationMs: 250, durationCount: 1 });
+    expect(delta.counters.get('2026-11-23|USER#user-1|system.simulate|high')?.deltas.completed).toBe(1);
+    expect(delta.gauges.get('ALL')).toEqual({ queued: 1, completed: 1, processing: -1 });
+  });
+
+  test('a change that keeps the status counts nothing', () => {
+    const delta = emptyStatsDelta();
+    const running = job({ status: 'processing', attempts: 1 });
+    addToStats(delta, modify(running, { ...running, progress: { percent: 50 } }));
+    expect(delta.counters.size).toBe(0);
+    expect(delta.gauges.size).toBe(0);
+  });
+});
+
+describe('notify: pushes', () => {
+  test('an attempt starting then reporting progress pushes job.status processing before job.progress', () => {
+    const before = job();
+    const after = job({
+      status: 'processing',
+      attempts: 1,
+      updatedAt: T1,
+      progress: { percent: 40, stage: 'parsing' },
+      events: [...before.events, { at: T1, from: 'queued', to: 'processing', attempt: 1 }],
+    });
+    expect(pushesFor(modify(before, after))).toEqual([
+      { type: 'job.status', jobId: before.jobId, status: 'processing', at: T1, attempt: 1 },
+      {
+        type: 'job.progress',
+        jobId: before.jobId,
+        status: 'processing',
+        at: T1,
+        progress: { percent: 40, stage: 'parsing' },
+      },
+    ]);
+  });
+
+  test('completion is the last push and carries the result', () => {
+    const before = job({ status: 'processing', attempts: 1, progress: { percent: 50 } });
+    const after = job({
+      ...before,
+      status: 'completed',
+      result: { ok: true },
+      progress: { percent: 100 },
+      events: [...before.events, { at: T1, from: 'processing', to: 'completed', attempt: 1 }],
+    });
+    const pushes = pushesFor(modify(before, after));
+    expect(pushes).toEqual([
+      { type: 'job.completed', jobId: before.jobId, status: 'completed', at: T1, result: { ok: true } },
+    ]);
+  });
+
+  test('a retry pushes job.status retrying with the error', () => {
+    const error = { code: 'HANDLER_ERROR', message: 'boom', retryable: true };
+    const before = job({ status: 'processing', attempts: 1 });
+    const after = job({
+      ...before,
+      status: 'retrying',
+      error,
+      events: [...before.events, { at: T1, from: 'processing', to: 'retrying', attempt: 1, error }],
+    });
+    expect(pushesFor(modify(before, after))).toEqual([
+      { type: 'job.status', jobId: before.jobId, status: 'retrying', at: T1, attempt: 1, error },
+    ]);
+  });
+});

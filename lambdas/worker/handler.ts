@@ -38,6 +38,19 @@ const dependencies: WorkerDependencies = {
 
 /** A message whose processing failed comes back after this long, not the queue's long visibility timeout. */
 const REDELIVERY_DELAY_SECONDS = 10;
+/** A poison message can never succeed: let SQS count its receives to the DLQ without waiting. */
+const POISON_REDELIVERY_DELAY_SECONDS = 0;
+
+const redeliverAfter = (record: SQSRecord, seconds: number) =>
+  sqsClient
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: config.queueUrls[config.workerPriority],
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    )
+    .catch(() => undefined);
 
 const METRIC_BY_OUTCOME: Partial<Record<MessageOutcome, string>> = {
   completed: 'JobsCompleted',
@@ -60,6 +73,7 @@ const processRecord = async (record: SQSRecord, context?: Context): Promise<Mess
   if (!parsed.success) {
     // Poison message: failing it lets SQS move it to the DLQ for inspection.
     logger.error('Malformed job message', { messageId: record.messageId });
+    await redeliverAfter(record, POISON_REDELIVERY_DELAY_SECONDS);
     throw new Error('Malformed job message');
   }
   try {
@@ -76,15 +90,7 @@ const processRecord = async (record: SQSRecord, context?: Context): Promise<Mess
       attempt: parsed.data.attempt,
       error,
     });
-    await sqsClient
-      .send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: config.queueUrls[config.workerPriority],
-          ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: REDELIVERY_DELAY_SECONDS,
-        }),
-      )
-      .catch(() => undefined);
+    await redeliverAfter(record, REDELIVERY_DELAY_SECONDS);
     throw error;
   }
 };

@@ -69,6 +69,8 @@ export class JobQueueFunction extends NodejsFunction {
       },
     });
     logGroup.grantWrite(role);
+    // The local cloud (`npm start`) runs each function from its source file, found here.
+    (this.node.defaultChild as lambda.CfnFunction).addMetadata('jobqueue:entry', props.entry);
     NagSuppressions.addResourceSuppressions(
       role,
       [

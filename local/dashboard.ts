@@ -1,0 +1,107 @@
+import { createServer, type Server } from 'node:http';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { JWK } from 'jose';
+import { listen } from './net';
+
+export interface TransitionLine {
+  readonly at: string;
+  readonly jobId: string;
+  readonly type: string;
+  readonly priority: string;
+  readonly from: string;
+  readonly to: string;
+  readonly attempt: number;
+  readonly error?: string;
+}
+
+export interface DashboardOptions {
+  readonly port: number;
+  readonly issuerPath: string;
+  readonly publicJwk: JWK;
+  readonly sqs: SQSClient;
+  readonly queues: Readonly<Record<string, { url: string; dlqUrl: string }>>;
+  /** Newest last; the page shows the newest first. */
+  readonly transitions: readonly TransitionLine[];
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+const depth = async (sqs: SQSClient, url: string) => {
+  if (!url) return { waiting: 0, inFlight: 0, delayed: 0 };
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  return {
+    waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+};
+
+/**
+ * The local dashboard (queue depths and the latest job transitions, refreshing itself)
+ * and the local token issuer's discovery document and JWKS under `issuerPath`.
+ */
+export const startDashboard = async (options: DashboardOptions): Promise<Server> => {
+  const issuerUrl = `http://127.0.0.1:${options.port}${options.issuerPath}`;
+  const server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://local');
+    const sendJson = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    try {
+      if (url.pathname === `${options.issuerPath}/.well-known/jwks.json`) {
+        return sendJson(200, { keys: [options.publicJwk] });
+      }
+      if (url.pathname === `${options.issuerPath}/.well-known/openid-configuration`) {
+        return sendJson(200, {
+          issuer: issuerUrl,
+          jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
+          id_token_signing_alg_values_supported: ['RS256'],
+        });
+      }
+      const queues = await Promise.all(
+        Object.entries(options.queues).map(async ([priority, queue]) => ({
+          priority,
+          ...(await depth(options.sqs, queue.url)),
+          dlq: (await depth(options.sqs, queue.dlqUrl)).waiting,
+        })),
+      );
+      if (url.pathname === '/api/summary') {
+        return sendJson(200, { queues, transitions: [...options.transitions].reverse().slice(0, 100) });
+      }
+      if (url.pathname !== '/') return sendJson(404, { message: 'Not Found' });
+      const queueRows = queues
+        .map(
+          (queue) =>
+            `<tr><td>${queue.priority}</td><td>${queue.waiting}</td><td>${queue.inFlight}</td><td>${queue.delayed}</td><td>${queue.dlq}</td></tr>`,
+        )
+        .join('');
+      const transitionRows = [...options.transitions]
+        .reverse()
+        .slice(0, 100)
+        .map(
+          (line) =>
+            `<tr><td>${escapeHtml(line.at)}</td><td>${escapeHtml(line.jobId)}</td><td>${escapeHtml(line.type)}</td><td>${escapeHtml(line.priority)}</td><td>${escapeHtml(line.from)} → ${escapeHtml(line.to)}</td><td>${line.attempt}</td><td>${escapeHtml(line.error ?? '')}</td></tr>`,
+        )
+        .join('');
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(`<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>jobqueue (local)</title><style>body{font:14px system-ui;margin:2em}table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
+<body><h1>jobqueue — local cloud</h1><h2>Queues</h2><table><tr><th>priority</th><th>waiting</th><th>in flight</th><th>delayed</th><th>DLQ</th></tr>${queueRows}</table>
+<h2>Latest transitions</h2><table><tr><th>at</th><th>job</th><th>type</th><th>priority</th><th>transition</th><th>attempt</th><th>error</th></tr>${transitionRows}</table></body></html>`);
+    } catch (error) {
+      sendJson(500, { message: (error as Error).message });
+    }
+  });
+  await listen(server, options.port, 'dashboard and issuer');
+  return server;
+};

@@ -1,0 +1,197 @@
+import {
+  type _Record,
+  DescribeStreamCommand,
+  type DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { passesFilters } from './event-filter';
+import type { LocalFunction } from './lambda-host';
+
+export interface StreamMappingSpec {
+  readonly streamArn: string;
+  readonly batchSize: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  readonly filters?: readonly { Pattern: string }[];
+  readonly maximumRetryAttempts: number;
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly reportBatchItemFailures: boolean;
+  /** Queue URL of the on-failure destination. */
+  readonly onFailureQueueUrl?: string;
+}
+
+const POLL_MS = 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A record as Lambda hands DynamoDB stream records to a function. */
+const toLambdaRecord = (record: _Record, streamArn: string, region: string) => ({
+  eventID: record.eventID,
+  eventName: record.eventName,
+  eventVersion: record.eventVersion ?? '1.1',
+  eventSource: 'aws:dynamodb',
+  awsRegion: region,
+  dynamodb: {
+    ...record.dynamodb,
+    ApproximateCreationDateTime: record.dynamodb?.ApproximateCreationDateTime
+      ? Math.floor(new Date(record.dynamodb.ApproximateCreationDateTime).getTime() / 1000)
+      : undefined,
+  },
+  eventSourceARN: streamArn,
+});
+
+type LambdaRecord = ReturnType<typeof toLambdaRecord>;
+
+/**
+ * A DynamoDB stream event source mapping on DynamoDB Local's stream: reads every shard in
+ * order, drops records the filters reject, invokes the function with batches, and on
+ * failure retries — from the first reported failed item with ReportBatchItemFailures,
+ * halving the batch with bisect — up to MaximumRetryAttempts, then sends the batch's
+ * description to the on-failure destination and moves on, as Lambda does.
+ */
+export class StreamEventSource {
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private readonly finishedShards = new Set<string>();
+
+  constructor(
+    readonly spec: StreamMappingSpec,
+    private readonly target: LocalFunction,
+    private readonly streams: DynamoDBStreamsClient,
+    private readonly sqs: SQSClient,
+    private readonly region: string,
+    private readonly onError: (message: string) => void,
+    /** Sees every record read (before filtering), e.g. to log job transitions. */
+    private readonly observe?: (record: LambdaRecord) => void,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const iterators = new Map<string, string>();
+    while (!this.stopped) {
+      try {
+        const { StreamDescription } = await this.streams.send(
+          new DescribeStreamCommand({ StreamArn: this.spec.streamArn }),
+        );
+        for (const shard of StreamDescription?.Shards ?? []) {
+          const shardId = shard.ShardId as string;
+          if (iterators.has(shardId) || this.finishedShards.has(shardId)) continue;
+          // A child shard is read only after its parent is finished, to keep per-item order.
+          if (
+            shard.ParentShardId &&
+            !this.finishedShards.has(shard.ParentShardId) &&
+            iterators.has(shard.ParentShardId)
+          )
+            continue;
+          const { ShardIterator } = await this.streams.send(
+            new GetShardIteratorCommand({
+              StreamArn: this.spec.streamArn,
+              ShardId: shardId,
+              ShardIteratorType: this.spec.startingPosition,
+            }),
+          );
+          if (ShardIterator) iterators.set(shardId, ShardIterator);
+        }
+        let sawRecords = false;
+        for (const [shardId, iterator] of iterators) {
+          if (this.stopped) break;
+          const { Records = [], NextShardIterator } = await this.streams.send(
+            new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
+          );
+          if (Records.length > 0) {
+            sawRecords = true;
+            await this.deliver(
+              Records.map((record) => toLambdaRecord(record, this.spec.streamArn, this.region)),
+            );
+          }
+          if (NextShardIterator) iterators.set(shardId, NextShardIterator);
+          else {
+            iterators.delete(shardId);
+            this.finishedShards.add(shardId);
+          }
+        }
+        if (!sawRecords) await sleep(POLL_MS);
+      } catch (error) {
+        this.onError(`stream read failed: ${(error as Error).message}`);
+        await sleep(1000);
+      }
+    }
+  }
+
+  private async deliver(records: LambdaRecord[]): Promise<void> {
+    for (const record of records) this.observe?.(record);
+    const accepted = records.filter((record) => passesFilters(this.spec.filters, record));
+    for (let start = 0; start < accepted.length; start += this.spec.batchSize) {
+      await this.invokeWithRetries(accepted.slice(start, start + this.spec.batchSize));
+    }
+  }
+
+  private async invokeWithRetries(batch: LambdaRecord[]): Promise<void> {
+    let pending = batch;
+    let attempts = 0;
+    while (pending.length > 0) {
+      const failedFrom = await this.invokeOnce(pending);
+      if (failedFrom === undefined) return;
+      attempts += 1;
+      if (attempts > this.spec.maximumRetryAttempts || this.stopped) {
+        await this.sendToDestination(pending.slice(failedFrom));
+        return;
+      }
+      pending = pending.slice(failedFrom);
+      if (this.spec.bisectBatchOnFunctionError && pending.length > 1 && failedFrom === 0) {
+        const half = Math.ceil(pending.length / 2);
+        await this.invokeWithRetries(pending.slice(0, half));
+        pending = pending.slice(half);
+        attempts = 0;
+      }
+      await sleep(Math.min(100 * 2 ** attempts, 2000));
+    }
+  }
+
+  /** Index of the first record to retry, or undefined when the batch succeeded. */
+  private async invokeOnce(batch: LambdaRecord[]): Promise<number | undefined> {
+    try {
+      const result: any = await this.target.invoke({ Records: batch });
+      const failures: { itemIdentifier: string }[] = this.spec.reportBatchItemFailures
+        ? (result?.batchItemFailures ?? [])
+        : [];
+      if (failures.length === 0) return undefined;
+      const failedSequences = new Set(failures.map((failure) => failure.itemIdentifier));
+      const index = batch.findIndex((record) => failedSequences.has(record.dynamodb.SequenceNumber ?? ''));
+      return index < 0 ? 0 : index;
+    } catch (error) {
+      this.onError(`${this.target.name} failed on a stream batch: ${(error as Error).message}`);
+      return 0;
+    }
+  }
+
+  private async sendToDestination(records: LambdaRecord[]): Promise<void> {
+    if (!this.spec.onFailureQueueUrl || records.length === 0) return;
+    const first = records[0]?.dynamodb.SequenceNumber;
+    const last = records.at(-1)?.dynamodb.SequenceNumber;
+    await this.sqs
+      .send(
+        new SendMessageCommand({
+          QueueUrl: this.spec.onFailureQueueUrl,
+          MessageBody: JSON.stringify({
+            requestContext: { condition: 'RetryAttemptsExhausted', functionArn: this.target.name },
+            DDBStreamBatchInfo: {
+              streamArn: this.spec.streamArn,
+              startSequenceNumber: first,
+              endSequenceNumber: last,
+              batchSize: records.length,
+            },
+          }),
+        }),
+      )
+      .catch((error) => this.onError(`on-failure destination: ${(error as Error).message}`));
+  }
+}

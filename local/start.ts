@@ -35,6 +35,8 @@ const ports: Ports = {
 const sweepText = values['sweep-interval-ms'] ?? process.env.JOBQUEUE_SWEEP_INTERVAL_MS;
 const sweepMs = sweepText === undefined ? undefined : Number(sweepText);
 
+// Node 20 here; the SDK's notice about its future Node 22 requirement is noise in a dev tool.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const started = Date.now();
 const cloud = new LocalCloud({
   ports,

@@ -1,0 +1,10 @@
+import * as path from 'node:path';
+
+/** Ports of the test instance: next to the defaults, so a running `npm start` is left alone. */
+export const TEST_PORTS = { http: 4610, webSocket: 4611, dynamodb: 4612, queues: 4613, dashboard: 4614 };
+export const TEST_LOCAL_DIR = path.join('.local', 'test');
+/** The sweep runs every minute in AWS; the tests run it every 2 s to observe a stall sooner. */
+export const TEST_SWEEP_INTERVAL_MS = 2000;
+/** Users the global setup issues tokens for. */
+export const TEST_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'] as const;
+export type TestUser = (typeof TEST_USERS)[number] | 'admin';

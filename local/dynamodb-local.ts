@@ -57,8 +57,12 @@ export const startDynamoDbLocal = async (
       '-port',
       String(port),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group: Ctrl-C in the terminal must not stop the database before
+    // the work in flight has recorded its outcome. We stop it ourselves, last.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -96,6 +100,7 @@ export const startDynamoDbLocal = async (
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {
+        process.removeListener('exit', killOnExit);
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');

@@ -7,6 +7,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { startFauxqs } from 'fauxqs';
+import { LocalAwsEndpoints, mappingUuid } from './aws-endpoints';
 import { startDashboard, type TransitionLine } from './dashboard';
 import { createTableFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { startHttpGateway } from './http-gateway';
@@ -184,6 +185,8 @@ export class LocalCloud {
             return USER_POOL_ID;
           case 'AWS::Cognito::UserPoolClient':
             return 'local-client';
+          case 'AWS::Lambda::EventSourceMapping':
+            return mappingUuid(id);
           case 'AWS::ApiGatewayV2::Api':
             return resource.Properties?.ProtocolType === 'WEBSOCKET' ? WEBSOCKET_API_ID : HTTP_API_ID;
           default:
@@ -265,6 +268,9 @@ export class LocalCloud {
         AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
         AWS_ENDPOINT_URL_SQS: queuesEndpoint,
         AWS_ENDPOINT_URL_S3: queuesEndpoint,
+        // SES v2 (mail sink) and the Lambda event-source-mapping API are served by the local cloud itself.
+        AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${ports.dashboard}`,
+        AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${ports.dashboard}`,
         AWS_LAMBDA_FUNCTION_NAME: id,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(properties.MemorySize ?? 128),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -309,6 +315,7 @@ export class LocalCloud {
     }
     const queuesByPriority: Record<string, { url: string; dlqUrl: string }> = {};
     const transitions: TransitionLine[] = [];
+    const awsEndpoints = new LocalAwsEndpoints();
     const sqsSources: SqsEventSource[] = [];
     const streamSources: StreamEventSource[] = [];
     let observedStream = false;
@@ -318,19 +325,28 @@ export class LocalCloud {
       const sourceArn = String(properties.EventSourceArn);
       const queue = queueByArn.get(sourceArn);
       if (queue) {
+        const control = {
+          uuid: mappingUuid(id),
+          functionArn: functionArn(target.name),
+          eventSourceArn: queue.arn,
+          enabled: properties.Enabled !== false,
+          batchSize: Number(properties.BatchSize ?? 10),
+          batchingWindowSeconds: Number(properties.MaximumBatchingWindowInSeconds ?? 0),
+          maxConcurrency: properties.ScalingConfig?.MaximumConcurrency,
+        };
+        awsEndpoints.addMapping(control);
         const source = new SqsEventSource(
-          id,
           {
             queueUrl: queue.url,
             queueArn: queue.arn,
-            batchSize: Number(properties.BatchSize ?? 10),
-            batchingWindowSeconds: Number(properties.MaximumBatchingWindowInSeconds ?? 0),
+            batchSize: control.batchSize,
+            batchingWindowSeconds: control.batchingWindowSeconds,
             maxConcurrency: Number(properties.ScalingConfig?.MaximumConcurrency ?? 20),
             reportBatchItemFailures: (properties.FunctionResponseTypes ?? []).includes(
               'ReportBatchItemFailures',
             ),
-            enabled: properties.Enabled !== false,
           },
+          control,
           target,
           sqs,
           REGION,
@@ -460,6 +476,7 @@ export class LocalCloud {
         sqs,
         queues: queuesByPriority,
         transitions,
+        awsEndpoints,
       }),
     );
     this.stops.push(async () => {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { JWK } from 'jose';
+import type { LocalAwsEndpoints } from './aws-endpoints';
 import { listen } from './net';
 
 export interface TransitionLine {
@@ -22,6 +23,8 @@ export interface DashboardOptions {
   readonly queues: Readonly<Record<string, { url: string; dlqUrl: string }>>;
   /** Newest last; the page shows the newest first. */
   readonly transitions: readonly TransitionLine[];
+  /** SES v2 and Lambda ESM APIs served on this port; their mail is shown here. */
+  readonly awsEndpoints: LocalAwsEndpoints;
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -58,6 +61,9 @@ export const startDashboard = async (options: DashboardOptions): Promise<Server>
       response.end(JSON.stringify(body));
     };
     try {
+      if (await options.awsEndpoints.handle(request, response)) return;
+      if (url.pathname === '/api/mail')
+        return sendJson(200, { mail: [...options.awsEndpoints.mail].reverse() });
       if (url.pathname === `${options.issuerPath}/.well-known/jwks.json`) {
         return sendJson(200, { keys: [options.publicJwk] });
       }
@@ -85,6 +91,14 @@ export const startDashboard = async (options: DashboardOptions): Promise<Server>
             `<tr><td>${queue.priority}</td><td>${queue.waiting}</td><td>${queue.inFlight}</td><td>${queue.delayed}</td><td>${queue.dlq}</td></tr>`,
         )
         .join('');
+      const mailRows = [...options.awsEndpoints.mail]
+        .reverse()
+        .slice(0, 50)
+        .map(
+          (mail) =>
+            `<tr><td>${escapeHtml(mail.at)}</td><td>${escapeHtml(mail.to.join(', '))}</td><td>${escapeHtml(mail.subject ?? '')}</td><td>${escapeHtml((mail.text ?? '').slice(0, 200))}</td></tr>`,
+        )
+        .join('');
       const transitionRows = [...options.transitions]
         .reverse()
         .slice(0, 100)
@@ -97,7 +111,8 @@ export const startDashboard = async (options: DashboardOptions): Promise<Server>
       response.end(`<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
 <title>jobqueue (local)</title><style>body{font:14px system-ui;margin:2em}table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
 <body><h1>jobqueue — local cloud</h1><h2>Queues</h2><table><tr><th>priority</th><th>waiting</th><th>in flight</th><th>delayed</th><th>DLQ</th></tr>${queueRows}</table>
-<h2>Latest transitions</h2><table><tr><th>at</th><th>job</th><th>type</th><th>priority</th><th>transition</th><th>attempt</th><th>error</th></tr>${transitionRows}</table></body></html>`);
+<h2>Latest transitions</h2><table><tr><th>at</th><th>job</th><th>type</th><th>priority</th><th>transition</th><th>attempt</th><th>error</th></tr>${transitionRows}</table>
+<h2>Mail sink (SES)</h2><table><tr><th>at</th><th>to</th><th>subject</th><th>text</th></tr>${mailRows}</table></body></html>`);
     } catch (error) {
       sendJson(500, { message: (error as Error).message });
     }

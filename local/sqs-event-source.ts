@@ -13,7 +13,12 @@ export interface SqsMappingSpec {
   readonly batchingWindowSeconds: number;
   readonly maxConcurrency: number;
   readonly reportBatchItemFailures: boolean;
-  readonly enabled: boolean;
+}
+
+/** What the Lambda API may change while the mapping runs (UpdateEventSourceMapping). */
+export interface MappingControl {
+  enabled: boolean;
+  maxConcurrency?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,17 +38,13 @@ export class SqsEventSource {
   private slotFreed: (() => void) | undefined;
 
   constructor(
-    readonly uuid: string,
     readonly spec: SqsMappingSpec,
+    private readonly control: MappingControl,
     private readonly target: LocalFunction,
     private readonly sqs: SQSClient,
     private readonly region: string,
     private readonly onError: (message: string) => void,
-  ) {
-    this.enabled = spec.enabled;
-  }
-
-  enabled: boolean;
+  ) {}
 
   start(): void {
     this.loop = this.poll();
@@ -59,11 +60,11 @@ export class SqsEventSource {
 
   private async poll(): Promise<void> {
     while (!this.stopped) {
-      if (!this.enabled) {
+      if (!this.control.enabled) {
         await sleep(250);
         continue;
       }
-      if (this.running >= this.spec.maxConcurrency) {
+      if (this.running >= (this.control.maxConcurrency ?? this.spec.maxConcurrency)) {
         await new Promise<void>((resolve) => {
           this.slotFreed = resolve;
         });

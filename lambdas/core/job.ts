@@ -67,31 +67,11 @@ export interface JobRecord {
   readonly expiresAt?: number;
 }
 
-/** The job as the contract shows it to clients. */
-export interface JobView {
-  readonly jobId: string;
-  readonly type: string;
-  readonly status: JobStatus;
-  readonly priority: Priority;
-  readonly priorityValue: number;
-  readonly payload: unknown;
-  readonly result?: unknown;
-  readonly error?: JobError;
-  readonly progress?: JobProgress;
-  readonly attempts: number;
-  readonly maxAttempts: number;
-  readonly correlationId?: string;
-  readonly entity?: JobEntity;
-  readonly metadata?: Record<string, unknown>;
-  readonly items?: ItemCounts;
-  readonly cancelRequested?: boolean;
-  readonly createdAt: string;
-  readonly runAt?: string;
-  readonly startedAt?: string;
-  readonly completedAt?: string;
-  readonly durationMs?: number;
-  readonly estimatedCompletionAt?: string;
-}
+/** The job as the contract shows it to clients: the stored job minus its internals. */
+export type JobView = Omit<
+  JobRecord,
+  'userId' | 'updatedAt' | 'leaseUntil' | 'events' | 'version' | 'expiresAt'
+>;
 
 export const toJobView = (job: JobRecord): JobView => {
   const view: Record<string, unknown> = {

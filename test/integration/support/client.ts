@@ -1,21 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
+import type { StackFile } from '../../../local/cloud';
 import { TEST_LOCAL_DIR, type TestUser } from './environment';
 
 const root = path.resolve(__dirname, '../../..');
 const localDirectory = path.join(root, TEST_LOCAL_DIR);
-
-export interface StackFile {
-  readonly httpUrl: string;
-  readonly wsUrl: string;
-  readonly dashboardUrl: string;
-  readonly region: string;
-  readonly endpoints: { readonly sqs: string; readonly s3: string; readonly dynamodb: string };
-  readonly tableName: string;
-  readonly bucketName: string;
-  readonly queues: Record<string, { readonly url: string; readonly dlqUrl: string }>;
-}
 
 export const stack = (): StackFile =>
   JSON.parse(readFileSync(path.join(localDirectory, 'stack.json'), 'utf8'));

@@ -78,6 +78,19 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
   if (issuer !== undefined && typeof issuer !== 'string')
     throw new ContextError('jobqueue:jwtIssuer', issuer, 'a URL');
   const jwksUri = node.tryGetContext('jobqueue:jwtJwksUri') as string | undefined;
+  const emailFrom = node.tryGetContext('jobqueue:emailFrom') as unknown;
+  if (emailFrom !== undefined && typeof emailFrom !== 'string')
+    throw new ContextError('jobqueue:emailFrom', emailFrom, 'an email address');
+  const rates = parsed(node.tryGetContext('jobqueue:jobRateLimits'));
+  if (
+    rates !== undefined &&
+    (typeof rates !== 'object' ||
+      rates === null ||
+      Array.isArray(rates) ||
+      !Object.values(rates).every((value) => typeof value === 'number'))
+  ) {
+    throw new ContextError('jobqueue:jobRateLimits', rates, 'an object of job type → jobs per second');
+  }
   return {
     concurrency,
     rateLimitPerMinute: optionalNumber(node, 'jobqueue:rateLimitPerMinute'),
@@ -90,6 +103,8 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
       typeof issuer === 'string' && audience
         ? { issuer, audience, ...(jwksUri ? { jwksUri } : {}) }
         : undefined,
+    emailFrom: emailFrom as string | undefined,
+    jobRateLimits: rates as Record<string, number> | undefined,
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

@@ -29,6 +29,10 @@ export interface JobQueueStackProps extends StackProps {
   readonly completedRetentionDays?: number;
   /** Days failed and cancelled jobs stay readable. @default 30 */
   readonly failedRetentionDays?: number;
+  /** Sender of email.send (an SES verified identity). @default 'no-reply@example.com' */
+  readonly emailFrom?: string;
+  /** Jobs started per second per type, overriding the registry. @default the registry's */
+  readonly jobRateLimits?: Readonly<Record<string, number>>;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -49,6 +53,8 @@ export class JobQueueStack extends Stack {
       queues,
       files,
       concurrency: props.concurrency,
+      emailFrom: props.emailFrom,
+      jobRateLimits: props.jobRateLimits,
       ...retention,
     });
     const api = new JobApi(this, 'Api', {

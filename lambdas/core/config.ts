@@ -14,6 +14,19 @@ const priorityUrls = z
   })
   .pipe(z.object(Object.fromEntries(PRIORITIES.map((p) => [p, z.url()])) as Record<Priority, z.ZodURL>));
 
+const jsonRecordOfRates = z
+  .string()
+  .default('{}')
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), z.number().int().min(1).max(10_000)));
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Every setting a function may read, by config key, with the variable it comes from. */
@@ -40,6 +53,8 @@ const SETTINGS = {
     ),
   ],
   jwtJwksUri: [ENV.jwtJwksUri, z.url().optional()],
+  emailFrom: [ENV.emailFrom, z.string().min(3).max(320)],
+  jobRateLimits: [ENV.jobRateLimits, jsonRecordOfRates],
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -23,6 +23,10 @@ export const ENV = {
   /** Comma-separated accepted audiences (`aud` or Cognito's `client_id`). */
   jwtAudience: 'JWT_AUDIENCE',
   jwtJwksUri: 'JWT_JWKS_URI',
+  /** Sender address of email.send (an SES verified identity in AWS). */
+  emailFrom: 'EMAIL_FROM',
+  /** JSON object `{ "<job type>": <jobs per second> }` overriding the registry's rate limits. */
+  jobRateLimits: 'JOB_RATE_LIMITS',
   /** Job type submitted by a scheduled rule (the rule's input may override it). */
   scheduledJobType: 'SCHEDULED_JOB_TYPE',
 } as const;

@@ -5,6 +5,8 @@ import type { Priority } from './priority';
 export interface OutgoingMessage {
   readonly priority: Priority;
   readonly message: JobMessage;
+  /** Hold the message this long instead of until its `runAt`. */
+  readonly delaySeconds?: number;
 }
 
 /** SendMessageBatch takes at most ten entries. */
@@ -52,7 +54,7 @@ export class JobQueueClient {
           Entries: chunk.map((outgoing, index) => ({
             Id: String(index),
             MessageBody: JSON.stringify(outgoing.message),
-            DelaySeconds: delayFor(outgoing.message.runAt, now),
+            DelaySeconds: outgoing.delaySeconds ?? delayFor(outgoing.message.runAt, now),
           })),
         }),
       );

@@ -48,6 +48,12 @@ export interface JobTypeDefinition<Payload = unknown> {
   readonly maxAttempts: number;
   readonly timeoutSeconds: number;
   readonly backoff: BackoffPolicy;
+  /**
+   * Most jobs of this type started per second across all workers (a provider's rate,
+   * e.g. SES or an AI API). Jobs over the rate wait in the queue; no attempt is used.
+   * The stack may override it (context `jobqueue:jobRateLimits`). @default unlimited
+   */
+  readonly rateLimit?: { readonly perSecond: number };
   /** Validates a submitted payload; the parsed value is what the handler receives. */
   readonly schema: z.ZodType<Payload>;
   /** Loads the handler lazily, so a worker only evaluates the code of the types it runs. */

@@ -27,6 +27,24 @@ const definitions: readonly JobTypeDefinition[] = [
     load: async () => (await import('./system-simulate')).simulate,
   }),
   defineJobType({
+    name: 'email.send',
+    defaultPriority: 'low',
+    maxAttempts: 5,
+    timeoutSeconds: 10,
+    backoff: DEFAULT_BACKOFF,
+    // SES's default sending rate for a production account; configurable per stack.
+    rateLimit: { perSecond: 14 },
+    schema: z
+      .object({
+        to: z.union([z.email().max(320), z.array(z.email().max(320)).min(1).max(50)]),
+        subject: z.string().min(1).max(998),
+        text: z.string().min(1).max(200_000),
+        html: z.string().min(1).max(200_000).optional(),
+      })
+      .strict(),
+    load: async () => (await import('./email-send')).sendEmail,
+  }),
+  defineJobType({
     name: 'analytics.rollup',
     defaultPriority: 'low',
     maxAttempts: 3,

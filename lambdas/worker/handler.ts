@@ -12,6 +12,7 @@ import { JobQueueClient } from '../core/job-queue-client';
 import { JobStore } from '../core/job-store';
 import { jobLogger, logger, metrics } from '../core/observability';
 import { s3Client } from '../core/s3-client';
+import { TypeRateLimiter } from '../core/type-rate-limiter';
 import { findJobType } from '../jobs/registry';
 import { type MessageOutcome, processJobMessage, type WorkerDependencies } from './process-message';
 
@@ -22,7 +23,9 @@ const config = readConfig([
   'workerPriority',
   'completedRetentionDays',
   'failedRetentionDays',
+  'jobRateLimits',
 ]);
+const typeRates = new TypeRateLimiter(documentClient, config.tableName);
 
 const dependencies: WorkerDependencies = {
   store: new JobStore(documentClient, config.tableName, {
@@ -34,6 +37,10 @@ const dependencies: WorkerDependencies = {
   findJobType,
   clock: () => new Date(),
   logger: jobLogger,
+  admit: async (type) => {
+    const perSecond = config.jobRateLimits[type.name] ?? type.rateLimit?.perSecond;
+    return perSecond === undefined || typeRates.tryAcquire(type.name, perSecond);
+  },
 };
 
 /** A message whose processing failed comes back after this long, not the queue's long visibility timeout. */
@@ -57,6 +64,7 @@ const METRIC_BY_OUTCOME: Partial<Record<MessageOutcome, string>> = {
   failed: 'JobsFailed',
   retrying: 'JobsRetried',
   cancelled: 'JobsCancelled',
+  throttled: 'JobStartsThrottled',
   lost: 'AttemptsLost',
 };
 

@@ -17,6 +17,11 @@ export interface WorkerDependencies {
   readonly clock: () => Date;
   readonly logger: (job: JobRecord) => JobLogger;
   readonly leaseTiming?: LeaseTiming;
+  /**
+   * Whether a job of a rate-limited type may start now (takes a token when it may).
+   * @default every start is admitted
+   */
+  readonly admit?: (type: JobTypeDefinition) => Promise<boolean>;
 }
 
 export interface InvocationBudget {
@@ -29,6 +34,7 @@ export type MessageOutcome =
   | 'gone'
   | 'stale'
   | 'rescheduled'
+  | 'throttled'
   | 'completed'
   | 'retrying'
   | 'failed'
@@ -37,6 +43,8 @@ export type MessageOutcome =
 
 /** Early arrivals within this margin run now rather than being re-sent. */
 const DUE_TOLERANCE_MS = 1000;
+/** A start refused by its type's rate limit is tried again this much later. */
+const THROTTLE_DELAY_SECONDS = 1;
 /** Time kept back from the function's own deadline to record the outcome. */
 const DEADLINE_SAFETY_MS = 10_000;
 
@@ -71,10 +79,25 @@ export const processJobMessage = async (
     }
   }
 
+  // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
+  const type = deps.findJobType(job.type);
+  if (type && deps.admit && isClaimable(job, message) && !(await deps.admit(type))) {
+    const refused = await deps.queue.send([
+      { priority: job.priority, message, delaySeconds: THROTTLE_DELAY_SECONDS },
+    ]);
+    if (refused.length > 0) throw new Error('Could not re-send a rate-limited job message');
+    return 'throttled';
+  }
+
   const claimed = await claim(job, message, deps);
   if (!claimed) return 'stale';
   return run(claimed, deps, budget);
 };
+
+/** Whether this message could claim the job now (so a rate-limit token is worth taking). */
+const isClaimable = (job: JobRecord, message: JobMessage): boolean =>
+  message.attempt === job.attempts + 1 &&
+  (job.status === 'queued' || job.status === 'retrying' || job.status === 'delayed');
 
 const claim = async (
   job: JobRecord,

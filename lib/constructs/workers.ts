@@ -1,11 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
 import { PRIORITIES, type Priority } from '../../lambdas/core/priority';
-import { maxJobTimeoutSeconds } from '../../lambdas/jobs/registry';
-import { requireIntegerInRange } from '../validation';
+import { findJobType, maxJobTimeoutSeconds } from '../../lambdas/jobs/registry';
+import { ConfigurationError, requireIntegerInRange } from '../validation';
 import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
@@ -45,7 +46,16 @@ export interface WorkersProps {
   readonly timeout?: Duration;
   readonly completedRetentionDays: number;
   readonly failedRetentionDays: number;
+  /**
+   * Sender of email.send: an SES identity verified in this account and region (the
+   * address itself or its domain). @default 'no-reply@example.com' (set it to send for real)
+   */
+  readonly emailFrom?: string;
+  /** Jobs started per second per type, overriding the registry (e.g. `{ "email.send": 1 }` in the SES sandbox). @default the registry's */
+  readonly jobRateLimits?: Readonly<Record<string, number>>;
 }
+
+const EMAIL_ADDRESS = /^[^\s@<>]+@([^\s@<>]+\.[^\s@<>]+)$/;
 
 /**
  * One worker function per priority queue, each with its own SQS event source, bounded by
@@ -58,6 +68,21 @@ export class Workers extends Construct {
   constructor(scope: Construct, id: string, props: WorkersProps) {
     super(scope, id);
     const batchSize = requireIntegerInRange(this, 'batchSize', props.batchSize ?? 10, 1, 10);
+    const emailFrom = props.emailFrom ?? 'no-reply@example.com';
+    const emailDomain = EMAIL_ADDRESS.exec(emailFrom)?.[1];
+    if (!emailDomain) throw new ConfigurationError(this, `emailFrom must be an email address, got ${JSON.stringify(emailFrom)}`);
+    for (const [type, perSecond] of Object.entries(props.jobRateLimits ?? {})) {
+      if (!findJobType(type)) throw new ConfigurationError(this, `jobRateLimits names an unknown job type ${JSON.stringify(type)}`);
+      requireIntegerInRange(this, `jobRateLimits.${type}`, perSecond, 1, 10_000);
+    }
+    const stack = Stack.of(this);
+    // SES v2 authorizes SendEmail on the sending identity: the address or its domain.
+    const sendEmail = new iam.PolicyStatement({
+      actions: ['ses:SendEmail'],
+      resources: [emailFrom, emailDomain].map((identity) =>
+        stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+      ),
+    });
     const functions = {} as Record<Priority, JobQueueFunction>;
     for (const priority of PRIORITIES) {
       const maxConcurrency = requireIntegerInRange(
@@ -80,8 +105,11 @@ export class Workers extends Construct {
           [ENV.workerPriority]: priority,
           [ENV.completedRetentionDays]: String(props.completedRetentionDays),
           [ENV.failedRetentionDays]: String(props.failedRetentionDays),
+          [ENV.emailFrom]: emailFrom,
+          [ENV.jobRateLimits]: JSON.stringify(props.jobRateLimits ?? {}),
         },
       });
+      worker.addToRolePolicy(sendEmail);
       props.table.grantReadWriteData(worker);
       props.files.grantWorkerAccess(worker);
       // Long delays are chained by re-sending into the job's priority queue.

@@ -102,3 +102,44 @@ describe('workers', () => {
     expect(actions.filter((action: string) => action.endsWith('*'))).toEqual([]);
   });
 });
+
+describe('job types that call other services', () => {
+  const { template: typed } = synth({ emailFrom: 'jobs@mail.example.org' });
+
+  test('workers may send email as the configured SES identity only', () => {
+    const statements = Object.values(typed.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement,
+    );
+    const send = statements.filter((statement) => [statement.Action].flat().includes('ses:SendEmail'));
+    expect(send).toHaveLength(4);
+    const resources = JSON.stringify(send[0].Resource);
+    expect(resources).toContain(':identity/jobs@mail.example.org');
+    expect(resources).toContain(':identity/mail.example.org');
+    expect(resources).not.toContain('*');
+  });
+
+  test('the sender and per-type rates reach every worker', () => {
+    const { template: rated } = synth({ jobRateLimits: { 'email.send': 1 } });
+    const workers = Object.entries(rated.findResources('AWS::Lambda::Function')).filter(([id]) =>
+      /^Workers\w+Worker[0-9A-F]{8}$/.test(id),
+    );
+    expect(workers).toHaveLength(4);
+    for (const [, worker] of workers) {
+      expect(worker.Properties.Environment.Variables).toMatchObject({
+        EMAIL_FROM: 'no-reply@example.com',
+        JOB_RATE_LIMITS: '{"email.send":1}',
+      });
+    }
+  });
+
+  test.each([
+    [{ emailFrom: 'not an address' }, /emailFrom must be an email address/],
+    [{ jobRateLimits: { 'no.such': 3 } }, /unknown job type "no.such"/],
+    [
+      { jobRateLimits: { 'email.send': 0 } },
+      /jobRateLimits.email.send must be an integer from 1 to 10000, got 0/,
+    ],
+  ])('%p fails synth', (props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+});

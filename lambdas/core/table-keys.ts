@@ -29,7 +29,10 @@ export const keys = {
   leaseSort: (leaseUntil: string, jobId: string) => `${leaseUntil}#${jobId}`,
   idempotency: (userId: string, key: string) => ({ PK: `IDEM#${userId}#${key}`, SK: 'IDEM' }),
   rateWindow: (userId: string, minute: string) => ({ PK: `RATE#${userId}`, SK: minute }),
-  typeRateWindow: (type: string, epochSecond: number) => ({ PK: `TYPERATE#${type}`, SK: String(epochSecond) }),
+  typeRateWindow: (type: string, epochSecond: number) => ({
+    PK: `TYPERATE#${type}`,
+    SK: String(epochSecond),
+  }),
   stats: (day: string) => `STATS#${day}`,
   statsSort: (scope: string, type: string, priority: string) => `${scope}#${type}#${priority}`,
   gauge: (scope: string) => ({ PK: `GAUGE#${scope}`, SK: 'STATUS' }),

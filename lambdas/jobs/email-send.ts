@@ -1,4 +1,4 @@
-import { SendEmailCommand, SESv2Client, SESv2ServiceException } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SESv2ServiceException, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { readConfig } from '../core/config';
 import { JobFailure } from './job-failure';
 import type { JobContext } from './job-type';

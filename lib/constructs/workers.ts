@@ -70,9 +70,14 @@ export class Workers extends Construct {
     const batchSize = requireIntegerInRange(this, 'batchSize', props.batchSize ?? 10, 1, 10);
     const emailFrom = props.emailFrom ?? 'no-reply@example.com';
     const emailDomain = EMAIL_ADDRESS.exec(emailFrom)?.[1];
-    if (!emailDomain) throw new ConfigurationError(this, `emailFrom must be an email address, got ${JSON.stringify(emailFrom)}`);
+    if (!emailDomain)
+      throw new ConfigurationError(
+        this,
+        `emailFrom must be an email address, got ${JSON.stringify(emailFrom)}`,
+      );
     for (const [type, perSecond] of Object.entries(props.jobRateLimits ?? {})) {
-      if (!findJobType(type)) throw new ConfigurationError(this, `jobRateLimits names an unknown job type ${JSON.stringify(type)}`);
+      if (!findJobType(type))
+        throw new ConfigurationError(this, `jobRateLimits names an unknown job type ${JSON.stringify(type)}`);
       requireIntegerInRange(this, `jobRateLimits.${type}`, perSecond, 1, 10_000);
     }
     const stack = Stack.of(this);

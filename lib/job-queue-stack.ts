@@ -54,6 +54,7 @@ export class JobQueueStack extends Stack {
       files,
       concurrency: props.concurrency,
       emailFrom: props.emailFrom,
+      maxUploadBytes: props.maxUploadBytes,
       jobRateLimits: props.jobRateLimits,
       ...retention,
     });

@@ -69,6 +69,8 @@ export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
     'payload',
   );
 
+  type.authorize?.(payload, options.userId);
+
   const nowMs = options.now.getTime();
   let runAtMs = nowMs;
   if (request.delaySeconds !== undefined) runAtMs = nowMs + request.delaySeconds * 1000;

@@ -56,6 +56,11 @@ export interface JobTypeDefinition<Payload = unknown> {
   readonly rateLimit?: { readonly perSecond: number };
   /** Validates a submitted payload; the parsed value is what the handler receives. */
   readonly schema: z.ZodType<Payload>;
+  /**
+   * Checks at submission that the caller may submit this payload (e.g. only their own
+   * uploads); throws an AppError (NotFoundError for someone else's file). @default anyone
+   */
+  readonly authorize?: (payload: Payload, userId: string) => void;
   /** Loads the handler lazily, so a worker only evaluates the code of the types it runs. */
   readonly load: () => Promise<JobHandler<Payload>>;
 }

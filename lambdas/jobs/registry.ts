@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { defineJobType, type JobTypeDefinition } from './job-type';
+import { requireOwnUpload } from './resume/uploads';
+
+/** An upload key as `POST /v1/uploads` returns it. */
+const fileKey = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^uploads\//, 'must be a fileKey from POST /v1/uploads');
 
 const DEFAULT_BACKOFF = { baseSeconds: 2, maxSeconds: 3600 } as const;
 
@@ -25,6 +33,16 @@ const definitions: readonly JobTypeDefinition[] = [
       })
       .strict(),
     load: async () => (await import('./system-simulate')).simulate,
+  }),
+  defineJobType({
+    name: 'resume.extract',
+    defaultPriority: 'high',
+    maxAttempts: 3,
+    timeoutSeconds: 60,
+    backoff: DEFAULT_BACKOFF,
+    schema: z.object({ fileKey }).strict(),
+    authorize: (payload, userId) => requireOwnUpload(payload.fileKey, userId),
+    load: async () => (await import('./resume/extract')).extractResume,
   }),
   defineJobType({
     name: 'email.send',

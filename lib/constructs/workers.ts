@@ -53,6 +53,8 @@ export interface WorkersProps {
   readonly emailFrom?: string;
   /** Jobs started per second per type, overriding the registry (e.g. `{ "email.send": 1 }` in the SES sandbox). @default the registry's */
   readonly jobRateLimits?: Readonly<Record<string, number>>;
+  /** Largest upload a job reads (checked again with HeadObject). @default 10 MiB */
+  readonly maxUploadBytes?: number;
 }
 
 const EMAIL_ADDRESS = /^[^\s@<>]+@([^\s@<>]+\.[^\s@<>]+)$/;
@@ -111,6 +113,7 @@ export class Workers extends Construct {
           [ENV.completedRetentionDays]: String(props.completedRetentionDays),
           [ENV.failedRetentionDays]: String(props.failedRetentionDays),
           [ENV.emailFrom]: emailFrom,
+          [ENV.maxUploadBytes]: String(props.maxUploadBytes ?? 10 * 1024 * 1024),
           [ENV.jobRateLimits]: JSON.stringify(props.jobRateLimits ?? {}),
         },
       });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineJobType, type JobTypeDefinition } from './job-type';
+import { pdfRenderSchema } from './pdf-render-schema';
 import { requireOwnUpload } from './resume/uploads';
 
 /** An upload key as `POST /v1/uploads` returns it. */
@@ -43,6 +44,15 @@ const definitions: readonly JobTypeDefinition[] = [
     schema: z.object({ fileKey }).strict(),
     authorize: (payload, userId) => requireOwnUpload(payload.fileKey, userId),
     load: async () => (await import('./resume/extract')).extractResume,
+  }),
+  defineJobType({
+    name: 'pdf.render',
+    defaultPriority: 'high',
+    maxAttempts: 3,
+    timeoutSeconds: 30,
+    backoff: DEFAULT_BACKOFF,
+    schema: pdfRenderSchema,
+    load: async () => (await import('./pdf-render')).renderPdfJob,
   }),
   defineJobType({
     name: 'email.send',

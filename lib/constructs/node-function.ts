@@ -22,6 +22,11 @@ export interface JobQueueFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Packages installed beside the bundle instead of bundled, for those that read their
+   * own data files at run time (pdfkit's font metrics). @default none
+   */
+  readonly nodeModules?: string[];
 }
 
 /**
@@ -64,6 +69,7 @@ export class JobQueueFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         mainFields: ['module', 'main'],
+        nodeModules: props.nodeModules,
         // ESM bundles still meet CommonJS dependencies that call require().
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },

@@ -105,6 +105,7 @@ export class Workers extends Construct {
         description: `Runs ${priority}-priority jobs`,
         timeout: props.timeout ?? workerTimeout(),
         memorySize: props.memorySize ?? 1024,
+        nodeModules: ['pdfkit'],
         environment: {
           [ENV.tableName]: props.table.table.tableName,
           [ENV.bucketName]: props.files.bucket.bucketName,

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { JobError } from './job';
 import { keys } from './table-keys';
 
@@ -16,12 +16,34 @@ export interface ItemPage {
   readonly lastIndex?: number;
 }
 
-/** Reads a bulk job's per-item rows in index order. */
+/** A bulk job's per-item rows, in index order. */
 export class ItemStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  /** Records one item's outcome; rows expire with `expiresAt` (epoch seconds). */
+  async put(jobId: string, item: BulkItem, expiresAt: number): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.item(jobId, item.index), ...item, expiresAt },
+      }),
+    );
+  }
+
+  /** Every item row of a job (a bulk job has at most a few hundred). */
+  async listAll(jobId: string): Promise<BulkItem[]> {
+    const items: BulkItem[] = [];
+    let afterIndex: number | undefined;
+    do {
+      const page = await this.list(jobId, { afterIndex, limit: 500 });
+      items.push(...page.items);
+      afterIndex = page.lastIndex;
+    } while (afterIndex !== undefined);
+    return items;
+  }
 
   async list(jobId: string, options: { afterIndex?: number; limit: number }): Promise<ItemPage> {
     const { PK } = keys.job(jobId);

@@ -6,6 +6,10 @@ export interface ProgressUpdate {
   readonly percent?: number;
   readonly stage?: string;
   readonly message?: string;
+  /** Bulk jobs: item counts so far. A change of counts is written at once, not coalesced. */
+  readonly items?: { readonly total: number; readonly processed: number; readonly failed: number };
+  /** When the job should finish, at the current pace. */
+  readonly estimatedCompletionAt?: string;
 }
 
 /** A handler's minimal logger (Powertools' Logger satisfies it). */

@@ -46,6 +46,37 @@ const definitions: readonly JobTypeDefinition[] = [
     load: async () => (await import('./resume/extract')).extractResume,
   }),
   defineJobType({
+    name: 'resume.analyze',
+    defaultPriority: 'normal',
+    maxAttempts: 3,
+    timeoutSeconds: 300,
+    backoff: DEFAULT_BACKOFF,
+    schema: z
+      .object({
+        resume: z.union([
+          z.object({ fileKey }).strict(),
+          z.object({ text: z.string().min(1).max(100_000) }).strict(),
+        ]),
+        jobDescriptions: z
+          .array(
+            z
+              .object({
+                id: z.string().min(1).max(128),
+                title: z.string().min(1).max(300),
+                text: z.string().min(1).max(20_000),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(100),
+      })
+      .strict(),
+    authorize: (payload, userId) => {
+      if ('fileKey' in payload.resume) requireOwnUpload(payload.resume.fileKey, userId);
+    },
+    load: async () => (await import('./resume/analyze')).analyzeResume,
+  }),
+  defineJobType({
     name: 'pdf.render',
     defaultPriority: 'high',
     maxAttempts: 3,

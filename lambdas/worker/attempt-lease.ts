@@ -37,8 +37,15 @@ const cleanProgress = (update: ProgressUpdate): JobProgress => {
  * (coalesced to at most one write per `minProgressIntervalMs`), and tells the caller
  * when the job was cancelled or taken away (swept after a stall) so it can abort.
  */
+/** Bulk-job fields written next to progress. */
+const extraFields = (update: ProgressUpdate): Record<string, unknown> => ({
+  ...(update.items ? { items: update.items } : {}),
+  ...(update.estimatedCompletionAt ? { estimatedCompletionAt: update.estimatedCompletionAt } : {}),
+});
+
 export class AttemptLease {
   private pending: JobProgress | undefined;
+  private pendingExtra: Record<string, unknown> = {};
   private lastProgress: JobProgress | undefined;
   private lastWriteAt = 0;
   private writes: Promise<void> = Promise.resolve();
@@ -64,6 +71,9 @@ export class AttemptLease {
   progress(update: ProgressUpdate): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.pending = cleanProgress(update);
+    this.pendingExtra = { ...this.pendingExtra, ...extraFields(update) };
+    // Finished items are reported one by one (clients show per-item progress).
+    if (update.items) return this.enqueueWrite();
     const wait = this.lastWriteAt + this.timing.minProgressIntervalMs - this.clock().getTime();
     if (wait <= 0) return this.enqueueWrite();
     if (!this.progressTimer) {
@@ -96,7 +106,9 @@ export class AttemptLease {
   private async write(): Promise<void> {
     if (this.stopped) return;
     const progress = this.pending;
+    const extra = this.pendingExtra;
     this.pending = undefined;
+    this.pendingExtra = {};
     const now = this.clock();
     this.lastWriteAt = now.getTime();
     try {
@@ -104,7 +116,7 @@ export class AttemptLease {
         this.jobId,
         this.attempt,
         new Date(now.getTime() + this.timing.leaseMs).toISOString(),
-        progress ? { progress } : {},
+        { ...(progress ? { progress } : {}), set: extra },
       );
       if (progress) this.lastProgress = progress;
       if (!state) this.onLoss('LOST');
@@ -112,6 +124,7 @@ export class AttemptLease {
     } catch {
       // A failed renewal is retried by the next tick; the lease has 3 ticks of slack.
       if (progress && !this.pending) this.pending = progress;
+      this.pendingExtra = { ...extra, ...this.pendingExtra };
     }
   }
 }

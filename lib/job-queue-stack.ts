@@ -10,6 +10,7 @@ import { PriorityQueues } from './constructs/priority-queues';
 import { ProgressSocket } from './constructs/progress-socket';
 import { Schedules } from './constructs/schedules';
 import { StreamConsumers } from './constructs/stream-consumers';
+import { WebhookSecret } from './constructs/webhook-secret';
 import { Workers, workerTimeout } from './constructs/workers';
 
 export interface JobQueueStackProps extends StackProps {
@@ -48,10 +49,12 @@ export class JobQueueStack extends Stack {
     const files = new FileStore(this, 'Files', { corsAllowedOrigins: props.corsAllowOrigins });
     const queues = new PriorityQueues(this, 'Queues', { consumerTimeout: workerTimeout() });
     const auth = new Auth(this, 'Auth', { externalIssuer: props.externalIssuer });
+    const webhookSecret = new WebhookSecret(this, 'Webhooks');
     const workers = new Workers(this, 'Workers', {
       table,
       queues,
       files,
+      webhookSecret,
       concurrency: props.concurrency,
       emailFrom: props.emailFrom,
       maxUploadBytes: props.maxUploadBytes,

@@ -26,6 +26,10 @@ export interface ManagedMapping {
   maxConcurrency?: number;
 }
 
+/** The ARN a secret's `Ref` stands for locally. */
+export const localSecretArn = (region: string, logicalId: string) =>
+  `arn:aws:secretsmanager:${region}:000000000000:secret:${logicalId}-local`;
+
 /** The UUID a mapping's `Ref` stands for, stable across restarts. */
 export const mappingUuid = (logicalId: string): string => {
   const hex = createHash('sha256').update(logicalId).digest('hex');
@@ -52,6 +56,13 @@ const reply = (response: ServerResponse, status: number, body: unknown, errorTyp
 export class LocalAwsEndpoints {
   readonly mail: SentMail[] = [];
   private readonly mappings = new Map<string, ManagedMapping>();
+  private readonly secrets = new Map<string, { arn: string; name: string; value: string }>();
+
+  addSecret(arn: string, name: string, value: string): void {
+    const secret = { arn, name, value };
+    this.secrets.set(arn, secret);
+    this.secrets.set(name, secret);
+  }
 
   addMapping(mapping: ManagedMapping): void {
     this.mappings.set(mapping.uuid, mapping);
@@ -60,6 +71,10 @@ export class LocalAwsEndpoints {
   /** Handles the request if it is one of these APIs; false otherwise. */
   async handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? '/', 'http://local');
+    if (request.headers['x-amz-target'] === 'secretsmanager.GetSecretValue') {
+      await this.getSecretValue(request, response);
+      return true;
+    }
     if (url.pathname === '/v2/email/outbound-emails' && request.method === 'POST') {
       await this.sendEmail(request, response);
       return true;
@@ -70,6 +85,35 @@ export class LocalAwsEndpoints {
       return true;
     }
     return false;
+  }
+
+  /** Secrets Manager's JSON 1.1 GetSecretValue. */
+  private async getSecretValue(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const jsonReply = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify(body));
+    };
+    let secretId: unknown;
+    try {
+      secretId = JSON.parse((await readBody(request, 64 * 1024)).toString('utf8')).SecretId;
+    } catch {
+      return jsonReply(400, { __type: 'InvalidRequestException', message: 'Malformed request body' });
+    }
+    const secret = this.secrets.get(String(secretId));
+    if (!secret) {
+      return jsonReply(400, {
+        __type: 'ResourceNotFoundException',
+        message: "Secrets Manager can't find the specified secret.",
+      });
+    }
+    jsonReply(200, {
+      ARN: secret.arn,
+      Name: secret.name,
+      SecretString: secret.value,
+      VersionId: 'local',
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: Math.floor(Date.now() / 1000),
+    });
   }
 
   private async sendEmail(request: IncomingMessage, response: ServerResponse): Promise<void> {

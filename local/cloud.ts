@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,7 +8,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { startFauxqs } from 'fauxqs';
-import { LocalAwsEndpoints, mappingUuid } from './aws-endpoints';
+import { LocalAwsEndpoints, localSecretArn, mappingUuid } from './aws-endpoints';
 import { startDashboard, type TransitionLine } from './dashboard';
 import { createTableFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { startHttpGateway } from './http-gateway';
@@ -187,6 +188,8 @@ export class LocalCloud {
             return 'local-client';
           case 'AWS::Lambda::EventSourceMapping':
             return mappingUuid(id);
+          case 'AWS::SecretsManager::Secret':
+            return localSecretArn(REGION, id);
           case 'AWS::ApiGatewayV2::Api':
             return resource.Properties?.ProtocolType === 'WEBSOCKET' ? WEBSOCKET_API_ID : HTTP_API_ID;
           default:
@@ -239,6 +242,19 @@ export class LocalCloud {
       streamArns.set(id, streamArn);
     }
 
+    // Secrets keep their generated values across restarts (receivers may have been given them).
+    const awsEndpoints = new LocalAwsEndpoints();
+    const secretsFile = path.join(LOCAL_DIRECTORY, 'secrets.json');
+    const secretValues: Record<string, string> = existsSync(secretsFile)
+      ? JSON.parse(readFileSync(secretsFile, 'utf8'))
+      : {};
+    for (const [id, secret] of resourcesOfType(template, 'AWS::SecretsManager::Secret')) {
+      const length = Number(secret.Properties?.GenerateSecretString?.PasswordLength ?? 32);
+      secretValues[id] ??= randomBytes(length).toString('base64url').slice(0, length);
+      awsEndpoints.addSecret(localSecretArn(REGION, id), id, secretValues[id] as string);
+    }
+    writeFileSync(secretsFile, JSON.stringify(secretValues, null, 2), { mode: 0o600 });
+
     // --- Functions ----------------------------------------------------------------------
     const rewrites: [string, string][] = [
       [`https://cognito-idp.${REGION}.amazonaws.com/${USER_POOL_ID}`, issuer],
@@ -271,6 +287,7 @@ export class LocalCloud {
         // SES v2 (mail sink) and the Lambda event-source-mapping API are served by the local cloud itself.
         AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${ports.dashboard}`,
         AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${ports.dashboard}`,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${ports.dashboard}`,
         AWS_LAMBDA_FUNCTION_NAME: id,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(properties.MemorySize ?? 128),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -315,7 +332,6 @@ export class LocalCloud {
     }
     const queuesByPriority: Record<string, { url: string; dlqUrl: string }> = {};
     const transitions: TransitionLine[] = [];
-    const awsEndpoints = new LocalAwsEndpoints();
     const sqsSources: SqsEventSource[] = [];
     const streamSources: StreamEventSource[] = [];
     let observedStream = false;

@@ -54,6 +54,7 @@ const SETTINGS = {
   ],
   jwtJwksUri: [ENV.jwtJwksUri, z.url().optional()],
   emailFrom: [ENV.emailFrom, z.string().min(3).max(320)],
+  webhookSecretArn: [ENV.webhookSecretArn, z.string().min(1)],
   jobRateLimits: [ENV.jobRateLimits, jsonRecordOfRates],
 } as const;
 

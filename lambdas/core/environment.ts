@@ -27,6 +27,8 @@ export const ENV = {
   emailFrom: 'EMAIL_FROM',
   /** JSON object `{ "<job type>": <jobs per second> }` overriding the registry's rate limits. */
   jobRateLimits: 'JOB_RATE_LIMITS',
+  /** ARN of the Secrets Manager secret that signs data.sync webhooks. */
+  webhookSecretArn: 'WEBHOOK_SECRET_ARN',
   /** Job type submitted by a scheduled rule (the rule's input may override it). */
   scheduledJobType: 'SCHEDULED_JOB_TYPE',
 } as const;

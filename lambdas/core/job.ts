@@ -65,6 +65,8 @@ export interface JobRecord {
   readonly version: number;
   /** TTL, epoch seconds. */
   readonly expiresAt?: number;
+  /** For types where only the newest version of an entity matters (data.sync). */
+  readonly supersedes?: { readonly key: string; readonly version: number };
 }
 
 /** The job as the contract shows it to clients: the stored job minus its internals. */

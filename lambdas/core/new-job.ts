@@ -70,6 +70,7 @@ export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
   );
 
   type.authorize?.(payload, options.userId);
+  const supersedes = type.supersedes?.(payload, options.userId);
 
   const nowMs = options.now.getTime();
   let runAtMs = nowMs;
@@ -103,6 +104,7 @@ export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
     ...(correlationId ? { correlationId } : {}),
     ...(request.entity ? { entity: request.entity } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
+    ...(supersedes ? { supersedes } : {}),
     createdAt,
     updatedAt: createdAt,
     ...(delayed ? { runAt: new Date(runAtMs).toISOString() } : {}),

@@ -33,6 +33,7 @@ export const keys = {
     PK: `TYPERATE#${type}`,
     SK: String(epochSecond),
   }),
+  entityVersions: (key: string) => ({ PK: `ENTITY#${key}`, SK: 'VERSION' }),
   stats: (day: string) => `STATS#${day}`,
   statsSort: (scope: string, type: string, priority: string) => `${scope}#${type}#${priority}`,
   gauge: (scope: string) => ({ PK: `GAUGE#${scope}`, SK: 'STATUS' }),

@@ -65,6 +65,12 @@ export interface JobTypeDefinition<Payload = unknown> {
    * uploads); throws an AppError (NotFoundError for someone else's file). @default anyone
    */
   readonly authorize?: (payload: Payload, userId: string) => void;
+  /**
+   * For types where a newer version of an entity makes older queued jobs moot: the
+   * entity key and version of a payload. The dispatcher records each submitted version
+   * before the job is queued, so the handler can tell whether it is still the newest.
+   */
+  readonly supersedes?: (payload: Payload, userId: string) => { key: string; version: number };
   /** Loads the handler lazily, so a worker only evaluates the code of the types it runs. */
   readonly load: () => Promise<JobHandler<Payload>>;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { syncEntityKey } from './data-sync-key';
 import { defineJobType, type JobTypeDefinition } from './job-type';
 import { pdfRenderSchema } from './pdf-render-schema';
 import { requireOwnUpload } from './resume/uploads';
@@ -102,6 +103,28 @@ const definitions: readonly JobTypeDefinition[] = [
       })
       .strict(),
     load: async () => (await import('./email-send')).sendEmail,
+  }),
+  defineJobType({
+    name: 'data.sync',
+    defaultPriority: 'normal',
+    maxAttempts: 25,
+    timeoutSeconds: 120,
+    backoff: DEFAULT_BACKOFF,
+    // Partner webhooks are not built for bursts; configurable per stack.
+    rateLimit: { perSecond: 20 },
+    schema: z
+      .object({
+        entity: z.object({ name: z.string().min(1).max(128), id: z.string().min(1).max(256) }).strict(),
+        version: z.number().int().min(0),
+        url: z.url({ protocol: /^https?$/ }).max(2048),
+        data: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict(),
+    supersedes: (payload, userId) => ({
+      key: syncEntityKey(userId, payload.entity),
+      version: payload.version,
+    }),
+    load: async () => (await import('./data-sync')).syncEntity,
   }),
   defineJobType({
     name: 'analytics.rollup',

@@ -2,11 +2,13 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { JobQueueClient, OutgoingMessage } from '../core/job-queue-client';
 import type { StatsStore } from '../core/stats-store';
 import { jobChangeOf } from '../core/stream-image';
+import type { VersionStore } from '../core/version-store';
 import { addToStats, emptyStatsDelta, messageFor } from './plan-dispatch';
 
 export interface DispatchDependencies {
   readonly queue: JobQueueClient;
   readonly stats: StatsStore;
+  readonly versions: VersionStore;
 }
 
 /**
@@ -24,6 +26,13 @@ export const dispatchBatch = async (
   deps: DispatchDependencies,
 ): Promise<DynamoDBBatchResponse> => {
   const changes = records.map(jobChangeOf);
+  // A superseding job's version is on record before its message exists (newest wins).
+  await Promise.all(
+    changes.flatMap((change) => {
+      const supersedes = change.eventName === 'INSERT' ? change.newJob?.supersedes : undefined;
+      return supersedes ? [deps.versions.recordSubmitted(supersedes.key, supersedes.version)] : [];
+    }),
+  );
   const outgoing: { index: number; message: OutgoingMessage }[] = [];
   changes.forEach((change, index) => {
     const message = messageFor(change);

@@ -6,12 +6,14 @@ import { readConfig } from '../core/config';
 import { JobQueueClient } from '../core/job-queue-client';
 import { logger } from '../core/observability';
 import { StatsStore } from '../core/stats-store';
+import { VersionStore } from '../core/version-store';
 import { dispatchBatch } from './dispatch-batch';
 
 const config = readConfig(['tableName', 'queueUrls']);
 const dependencies = {
   queue: new JobQueueClient(sqsClient, config.queueUrls),
   stats: new StatsStore(documentClient, config.tableName),
+  versions: new VersionStore(documentClient, config.tableName),
 };
 
 /**

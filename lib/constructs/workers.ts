@@ -11,6 +11,7 @@ import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
+import type { WebhookSecret } from './webhook-secret';
 
 /** Seconds a worker function lives beyond the longest job type's timeout, to record the outcome. */
 const OUTCOME_MARGIN_SECONDS = 30;
@@ -30,6 +31,8 @@ export interface WorkersProps {
   readonly table: JobTable;
   readonly queues: PriorityQueues;
   readonly files: FileStore;
+  /** Signs data.sync deliveries. */
+  readonly webhookSecret: WebhookSecret;
   /**
    * Most concurrent invocations per priority queue (the event source's maxConcurrency,
    * 2–1000), so a flood of low-priority jobs can never take critical capacity.
@@ -114,11 +117,13 @@ export class Workers extends Construct {
           [ENV.completedRetentionDays]: String(props.completedRetentionDays),
           [ENV.failedRetentionDays]: String(props.failedRetentionDays),
           [ENV.emailFrom]: emailFrom,
+          [ENV.webhookSecretArn]: props.webhookSecret.secret.secretArn,
           [ENV.maxUploadBytes]: String(props.maxUploadBytes ?? 10 * 1024 * 1024),
           [ENV.jobRateLimits]: JSON.stringify(props.jobRateLimits ?? {}),
         },
       });
       worker.addToRolePolicy(sendEmail);
+      props.webhookSecret.grantRead(worker);
       props.table.grantReadWriteData(worker);
       props.files.grantWorkerAccess(worker);
       // Long delays are chained by re-sending into the job's priority queue.

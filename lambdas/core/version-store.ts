@@ -1,0 +1,57 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from './table-keys';
+
+export interface EntityVersions {
+  /** Newest version submitted. */
+  readonly latest?: number;
+  /** Newest version delivered. */
+  readonly delivered?: number;
+}
+
+/**
+ * Newest-version-wins bookkeeping for jobs that supersede older ones (data.sync): the
+ * dispatcher records each submitted version before its message is sent, the job records
+ * what it delivered. Both only ever move up (conditional updates), so races are harmless.
+ */
+export class VersionStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(key: string): Promise<EntityVersions> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.entityVersions(key), ConsistentRead: true }),
+    );
+    return {
+      ...(typeof Item?.latest === 'number' ? { latest: Item.latest } : {}),
+      ...(typeof Item?.delivered === 'number' ? { delivered: Item.delivered } : {}),
+    };
+  }
+
+  recordSubmitted(key: string, version: number): Promise<void> {
+    return this.raise(key, 'latest', version);
+  }
+
+  recordDelivered(key: string, version: number): Promise<void> {
+    return this.raise(key, 'delivered', version);
+  }
+
+  private async raise(key: string, attribute: 'latest' | 'delivered', version: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.entityVersions(key),
+          UpdateExpression: 'SET #attribute = :version',
+          ConditionExpression: 'attribute_not_exists(#attribute) OR #attribute < :version',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':version': version },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}

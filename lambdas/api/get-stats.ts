@@ -114,7 +114,14 @@ export const getStats = async (
   }
   const scope = user.isAdmin ? scopes.all : scopes.user(user.id);
   const [rowsByDay, byStatus, depths] = await Promise.all([
-    Promise.all(days.map((statsDay) => stats.readDay(statsDay, scope))),
+    // A settled past day is one rollup item; today (or a day not rolled up yet) is its live counters.
+    Promise.all(
+      days.map(
+        async (statsDay) =>
+          (statsDay < today ? await stats.readFinalDay(statsDay, scope) : undefined) ??
+          stats.readDay(statsDay, scope),
+      ),
+    ),
     stats.readGauge(scope),
     queueDepths(deps),
   ]);

@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { JOB_STATUSES, type JobStatus } from './job-status';
 import { keys, scopes } from './table-keys';
 
@@ -100,15 +106,27 @@ export class StatsStore {
   }
 
   /** Every counter row of one day within `scope`. */
-  async readDay(day: string, scope: string): Promise<CounterRow[]> {
+  readDay(day: string, scope: string): Promise<CounterRow[]> {
+    return this.queryDay(day, `${scope}#`);
+  }
+
+  /** Every counter row of one day, all scopes (for the rollup). */
+  readDayAllScopes(day: string): Promise<CounterRow[]> {
+    return this.queryDay(day, '');
+  }
+
+  private async queryDay(day: string, prefix: string): Promise<CounterRow[]> {
     const rows: CounterRow[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :scope)',
-          ExpressionAttributeValues: { ':pk': keys.stats(day), ':scope': `${scope}#` },
+          // DynamoDB refuses an empty begins_with operand: no prefix means the whole day.
+          KeyConditionExpression: prefix ? 'PK = :pk AND begins_with(SK, :prefix)' : 'PK = :pk',
+          ExpressionAttributeValues: prefix
+            ? { ':pk': keys.stats(day), ':prefix': prefix }
+            : { ':pk': keys.stats(day) },
           ExclusiveStartKey: startKey,
         }),
       );
@@ -118,7 +136,7 @@ export class StatsStore {
         rows.push({
           ...(row as Counters),
           day,
-          scope,
+          scope: String(item.scope ?? String(item.SK).split('#').slice(0, -2).join('#')),
           type: String(item.type),
           priority: String(item.priority),
         });
@@ -126,6 +144,45 @@ export class StatsStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return rows;
+  }
+
+  /**
+   * Writes one rollup item whole (`ROLLUP#<day>` / `<period>#<scope>`): running the
+   * rollup twice for the same window leaves the same item.
+   */
+  async putRollup(day: string, period: string, scope: string, rows: readonly CounterRow[], final: boolean) {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.rollup(day, period, scope),
+          day,
+          period,
+          scope,
+          final,
+          rows: rows.map(({ type, priority, ...counters }) => ({
+            type,
+            priority,
+            ...Object.fromEntries(COUNTERS.map((counter) => [counter, counters[counter]])),
+          })),
+        },
+      }),
+    );
+  }
+
+  /** A day's rows from its final daily rollup (one read), or undefined if the day is not rolled up yet. */
+  async readFinalDay(day: string, scope: string): Promise<CounterRow[] | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.rollup(day, 'DAY', scope) }),
+    );
+    if (!Item?.final || !Array.isArray(Item.rows)) return undefined;
+    return (Item.rows as Record<string, unknown>[]).map((row) => ({
+      ...(Object.fromEntries(COUNTERS.map((counter) => [counter, Number(row[counter] ?? 0)])) as Counters),
+      day,
+      scope,
+      type: String(row.type),
+      priority: String(row.priority),
+    }));
   }
 
   /** How many jobs of `scope` are in each status now (never below zero). */

@@ -35,6 +35,7 @@ export const keys = {
   }),
   entityVersions: (key: string) => ({ PK: `ENTITY#${key}`, SK: 'VERSION' }),
   stats: (day: string) => `STATS#${day}`,
+  rollup: (day: string, period: string, scope: string) => ({ PK: `ROLLUP#${day}`, SK: `${period}#${scope}` }),
   statsSort: (scope: string, type: string, priority: string) => `${scope}#${type}#${priority}`,
   gauge: (scope: string) => ({ PK: `GAUGE#${scope}`, SK: 'STATUS' }),
   connection: (connectionId: string) => ({ PK: `CONN#${connectionId}`, SK: 'CONN' }),

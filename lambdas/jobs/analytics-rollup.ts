@@ -1,7 +1,6 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../core/aws-clients';
 import { readConfig } from '../core/config';
-import { type Counters, emptyCounters, StatsStore, scopes } from '../core/stats-store';
+import { type CounterRow, StatsStore } from '../core/stats-store';
 import type { JobContext } from './job-type';
 
 export interface RollupPayload {
@@ -11,44 +10,55 @@ export interface RollupPayload {
 const config = readConfig(['tableName']);
 const stats = new StatsStore(documentClient, config.tableName);
 
-const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** Stream records of a day may still arrive this long after it ends. */
+const SETTLE_MS = 5 * MINUTE_MS;
+/** Each run also covers the end of the previous one (runs are 5 minutes apart). */
+const LOOKBACK_MS = 10 * MINUTE_MS;
+
+const dayOf = (time: number) => new Date(time).toISOString().slice(0, 10);
 
 /**
- * analytics.rollup (every 5 minutes): snapshots the day's all-user counters as of the
- * hour that just ended, and the day's summary. Both items are written whole (SET, not
- * ADD), so running twice for the same window leaves the same result.
- * A fuller rollup (hourly deltas, retention of old counters) comes with the analytics issue.
+ * analytics.rollup (every 5 minutes): rolls the live counters of the day(s) the last
+ * window touched into, per scope (everyone, and each user), one daily item
+ * (`ROLLUP#<day>` / `DAY#<scope>`) and one hourly item (`HOUR#<hh>#<scope>`, the counts
+ * as of that hour). Items are written whole, so running twice for the same window leaves
+ * the same result. A day becomes `final` once it has settled; `GET /v1/stats` then reads
+ * that one item instead of the day's counters.
  */
 export const rollup = async (context: JobContext<RollupPayload>) => {
-  const at = context.payload.at ? new Date(context.payload.at) : new Date();
-  const hourEnd = new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
-  const hourStart = new Date(hourEnd.getTime() - HOUR_MS);
-  const day = hourStart.toISOString().slice(0, 10);
-  const rows = await stats.readDay(day, scopes.all);
-  await context.progress({
-    percent: 50,
-    stage: 'aggregating',
-    message: `${rows.length} counter rows for ${day}`,
-  });
-
-  const totals: Counters = emptyCounters();
-  for (const row of rows)
-    for (const name of Object.keys(totals) as (keyof Counters)[]) totals[name] += row[name];
-  const summary = { ...totals, rows: rows.length, computedAt: new Date().toISOString() };
-  await Promise.all([
-    documentClient.send(
-      new PutCommand({
-        TableName: config.tableName,
-        Item: { PK: `ROLLUP#${day}`, SK: `HOUR#${hourStart.toISOString().slice(11, 13)}`, day, ...summary },
+  const at = context.payload.at ? Date.parse(context.payload.at) : Date.now();
+  const days = [...new Set([dayOf(at - LOOKBACK_MS), dayOf(at)])];
+  let written = 0;
+  const scopes = new Set<string>();
+  for (const [position, day] of days.entries()) {
+    context.signal.throwIfAborted();
+    const dayStart = Date.parse(`${day}T00:00:00Z`);
+    const dayEnd = dayStart + DAY_MS;
+    const final = at >= dayEnd + SETTLE_MS;
+    const hourTime = Math.min(at, dayEnd - 1);
+    const hour = new Date(hourTime).toISOString().slice(11, 13);
+    const hourFinal = at >= Math.floor(hourTime / 3_600_000) * 3_600_000 + 3_600_000 + SETTLE_MS;
+    const byScope = new Map<string, CounterRow[]>();
+    for (const row of await stats.readDayAllScopes(day)) {
+      byScope.set(row.scope, [...(byScope.get(row.scope) ?? []), row]);
+    }
+    await Promise.all(
+      [...byScope].flatMap(([scope, rows]) => {
+        scopes.add(scope);
+        written += 2;
+        return [
+          stats.putRollup(day, 'DAY', scope, rows, final),
+          stats.putRollup(day, `HOUR#${hour}`, scope, rows, hourFinal),
+        ];
       }),
-    ),
-    documentClient.send(
-      new PutCommand({
-        TableName: config.tableName,
-        Item: { PK: `ROLLUP#${day}`, SK: 'DAY', day, ...summary },
-      }),
-    ),
-  ]);
-  context.signal.throwIfAborted();
-  return { window: { from: hourStart.toISOString(), to: hourEnd.toISOString() }, totals };
+    );
+    await context.progress({
+      percent: Math.round((100 * (position + 1)) / days.length),
+      stage: 'rolling up',
+      message: day,
+    });
+  }
+  return { at: new Date(at).toISOString(), days, scopes: scopes.size, itemsWritten: written };
 };

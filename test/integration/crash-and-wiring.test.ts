@@ -138,3 +138,17 @@ describe('statistics', () => {
     expect((await api('GET', '/v1/stats?from=2026-13-01', { user })).status).toBe(400);
   });
 });
+
+describe('analytics.rollup', () => {
+  test('rolls today’s counters into rollup items, and a second run for the same window changes nothing', async () => {
+    const at = new Date().toISOString();
+    const first = await submit('admin', { type: 'analytics.rollup', payload: { at } });
+    const done = await untilStatus('admin', first.jobId, ['completed', 'failed']);
+    expect(done.status).toBe('completed');
+    expect(done.result.days).toContain(at.slice(0, 10));
+    expect(done.result.scopes).toBeGreaterThanOrEqual(2);
+    const second = await submit('admin', { type: 'analytics.rollup', payload: { at } });
+    const again = await untilStatus('admin', second.jobId, ['completed', 'failed']);
+    expect(again.result.itemsWritten).toBeGreaterThanOrEqual(done.result.itemsWritten);
+  });
+});

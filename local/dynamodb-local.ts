@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import * as path from 'node:path';
 import {
   CreateTableCommand,
@@ -31,6 +32,16 @@ export const assertJava = (): void => {
   }
 };
 
+/** Fails clearly when something (say, a leftover instance) already listens on `port`. */
+export const assertPortFree = (port: number, what: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () =>
+      reject(new Error(`Port ${port} (${what}) is taken. Free it or choose another port.`)),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly process: ChildProcess;
@@ -43,24 +54,25 @@ export const startDynamoDbLocal = async (
   options: { dataDirectory?: string; client: (endpoint: string) => DynamoDBClient },
 ): Promise<DynamoDbLocal> => {
   assertJava();
+  await assertPortFree(port, 'DynamoDB Local');
   const jar = findJar();
   const storage = options.dataDirectory ? ['-dbPath', options.dataDirectory] : ['-inMemory'];
-  const child = spawn(
-    'java',
-    [
-      `-Djava.library.path=${path.join(path.dirname(jar), 'DynamoDBLocal_lib')}`,
-      '-Xmx512m',
-      '-jar',
-      jar,
-      '-sharedDb',
-      ...storage,
-      '-port',
-      String(port),
-    ],
-    // Its own process group: Ctrl-C in the terminal must not stop the database before
-    // the work in flight has recorded its outcome. We stop it ourselves, last.
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
+  const javaArgs = [
+    `-Djava.library.path=${path.join(path.dirname(jar), 'DynamoDBLocal_lib')}`,
+    '-Xmx512m',
+    '-jar',
+    jar,
+    '-sharedDb',
+    ...storage,
+    '-port',
+    String(port),
+  ];
+  // Ctrl-C in the terminal must not stop the database before the work in flight has
+  // recorded its outcome: the shell ignores SIGINT and `exec` keeps it ignored for Java.
+  // SIGTERM/SIGKILL (our own stop, or a whole process group being killed) still end it.
+  const child = spawn('sh', ['-c', 'trap "" INT; exec java "$@"', 'java', ...javaArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let output = '';

@@ -14,9 +14,9 @@ export class TypeRateLimiter {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  /** Takes one start of `type` in the current second; false when `perSecond` are taken already. */
-  async tryAcquire(type: string, perSecond: number): Promise<boolean> {
-    const second = Math.floor(this.clock().getTime() / 1000);
+  /** Takes one start of `type` in the second of `at`; false when `perSecond` are taken already. */
+  async tryAcquire(type: string, perSecond: number, at: Date = this.clock()): Promise<boolean> {
+    const second = Math.floor(at.getTime() / 1000);
     try {
       await this.client.send(
         new UpdateCommand({

@@ -37,9 +37,9 @@ const dependencies: WorkerDependencies = {
   findJobType,
   clock: () => new Date(),
   logger: jobLogger,
-  admit: async (type) => {
+  admit: async (type, at) => {
     const perSecond = config.jobRateLimits[type.name] ?? type.rateLimit?.perSecond;
-    return perSecond === undefined || typeRates.tryAcquire(type.name, perSecond);
+    return perSecond === undefined || typeRates.tryAcquire(type.name, perSecond, at);
   },
 };
 

@@ -18,10 +18,10 @@ export interface WorkerDependencies {
   readonly logger: (job: JobRecord) => JobLogger;
   readonly leaseTiming?: LeaseTiming;
   /**
-   * Whether a job of a rate-limited type may start now (takes a token when it may).
-   * @default every start is admitted
+   * Whether a job of a rate-limited type may start at `at` (takes a token of that second
+   * when it may; the job's startedAt is then that same instant). @default every start is admitted
    */
-  readonly admit?: (type: JobTypeDefinition) => Promise<boolean>;
+  readonly admit?: (type: JobTypeDefinition, at: Date) => Promise<boolean>;
 }
 
 export interface InvocationBudget {
@@ -81,7 +81,8 @@ export const processJobMessage = async (
 
   // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
   const type = deps.findJobType(job.type);
-  if (type && deps.admit && isClaimable(job, message) && !(await deps.admit(type))) {
+  const startedAt = deps.clock();
+  if (type && deps.admit && isClaimable(job, message) && !(await deps.admit(type, startedAt))) {
     const refused = await deps.queue.send([
       { priority: job.priority, message, delaySeconds: THROTTLE_DELAY_SECONDS },
     ]);
@@ -89,7 +90,7 @@ export const processJobMessage = async (
     return 'throttled';
   }
 
-  const claimed = await claim(job, message, deps);
+  const claimed = await claim(job, message, deps, startedAt);
   if (!claimed) return 'stale';
   return run(claimed, deps, budget);
 };
@@ -103,6 +104,7 @@ const claim = async (
   job: JobRecord,
   message: JobMessage,
   deps: WorkerDependencies,
+  startedAt: Date,
 ): Promise<JobRecord | undefined> => {
   if (message.attempt !== job.attempts + 1) return undefined;
   let current = job;
@@ -111,7 +113,7 @@ const claim = async (
       jobId: job.jobId,
       from: ['delayed'],
       to: 'queued',
-      at: deps.clock().toISOString(),
+      at: startedAt.toISOString(),
       expectedAttempts: job.attempts,
       attempt: job.attempts,
       remove: ['runAt'],
@@ -120,7 +122,6 @@ const claim = async (
     current = due.job;
   }
   if (current.status !== 'queued' && current.status !== 'retrying') return undefined;
-  const startedAt = deps.clock();
   const timing = deps.leaseTiming ?? DEFAULT_LEASE_TIMING;
   const leaseUntil = new Date(startedAt.getTime() + timing.leaseMs).toISOString();
   const claimed = await deps.store.transition({

@@ -20,14 +20,14 @@ const dynamo = () =>
 
 describe('crashes', () => {
   test('a worker that dies mid-job loses the attempt: the sweep records WORKER_LOST', async () => {
-    const job = await submit('heidi', {
+    const job = await submit('judy', {
       type: 'system.simulate',
       payload: { durationMs: 2000, steps: 4, crash: true },
       maxAttempts: 1,
     });
-    await untilStatus('heidi', job.jobId, ['processing']);
+    await untilStatus('judy', job.jobId, ['processing']);
     // Lease 30 s + one sweep tick.
-    const failed = await untilStatus('heidi', job.jobId, ['failed', 'completed'], 60_000);
+    const failed = await untilStatus('judy', job.jobId, ['failed', 'completed'], 60_000);
     expect(failed).toMatchObject({
       status: 'failed',
       attempts: 1,
@@ -35,8 +35,8 @@ describe('crashes', () => {
     });
 
     // The crash ended one execution environment only: the next job runs on a fresh one.
-    const next = await submit('heidi', { type: 'system.simulate', payload: { durationMs: 10 } });
-    await untilStatus('heidi', next.jobId, ['completed']);
+    const next = await submit('judy', { type: 'system.simulate', payload: { durationMs: 10 } });
+    await untilStatus('judy', next.jobId, ['completed']);
   });
 
   test('a poison message ends in the dead-letter queue after maxReceiveCount receives', async () => {
@@ -111,7 +111,7 @@ describe('wiring, read back with the AWS SDK', () => {
 
 describe('statistics', () => {
   test("today's totals count submitted, completed and failed jobs of the caller", async () => {
-    const user = 'erin';
+    const user = 'mallory';
     const before = (await api('GET', '/v1/stats', { user })).body;
     const ok = await Promise.all(
       [1, 2].map(() => submit(user, { type: 'system.simulate', payload: { durationMs: 100 } })),

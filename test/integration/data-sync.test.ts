@@ -67,7 +67,7 @@ const signingSecret = async (): Promise<string> => {
 };
 
 const sync = (entityId: string, version: number, route: string, extra: Record<string, unknown> = {}) =>
-  submit('bob', {
+  submit('xena', {
     type: 'data.sync',
     payload: {
       entity: { name: 'resume', id: entityId },
@@ -80,7 +80,7 @@ const sync = (entityId: string, version: number, route: string, extra: Record<st
 
 test('a delivery is POSTed with a verifiable HMAC-SHA256 signature and timestamp', async () => {
   const job = await sync('r-sig', 1, '/ok');
-  const done = await untilStatus('bob', job.jobId, ['completed', 'failed']);
+  const done = await untilStatus('xena', job.jobId, ['completed', 'failed']);
   expect(done.result).toMatchObject({ delivered: true, version: 1, status: 200 });
   const delivery = deliveries.find((entry) => entry.path === '/ok?entity=r-sig') as Delivery;
   expect(delivery.body).toMatchObject({
@@ -101,14 +101,14 @@ test('only the newest version per entity is delivered; older queued ones complet
   const v1 = await sync('r-42', 1, '/ok', { delaySeconds: 2 });
   const v2 = await sync('r-42', 2, '/ok', { delaySeconds: 2 });
   const v3 = await sync('r-42', 3, '/ok');
-  const newest = await untilStatus('bob', v3.jobId, ['completed', 'failed']);
+  const newest = await untilStatus('xena', v3.jobId, ['completed', 'failed']);
   expect(newest.result).toMatchObject({ delivered: true, version: 3 });
   for (const older of [v1, v2]) {
-    const done = await untilStatus('bob', older.jobId, ['completed', 'failed']);
+    const done = await untilStatus('xena', older.jobId, ['completed', 'failed']);
     expect(done.result).toMatchObject({ skipped: true, reason: 'superseded', latestVersion: 3 });
   }
   const again = await sync('r-42', 3, '/ok');
-  expect((await untilStatus('bob', again.jobId, ['completed'])).result).toMatchObject({
+  expect((await untilStatus('xena', again.jobId, ['completed'])).result).toMatchObject({
     skipped: true,
     reason: 'already delivered',
   });
@@ -120,16 +120,16 @@ test('only the newest version per entity is delivered; older queued ones complet
 
 test('a 4xx answer fails at once; 5xx and 429 are retried with backoff until delivered', async () => {
   const rejected = await sync('r-reject', 1, '/reject');
-  expect(await untilStatus('bob', rejected.jobId, ['completed', 'failed'])).toMatchObject({
+  expect(await untilStatus('xena', rejected.jobId, ['completed', 'failed'])).toMatchObject({
     status: 'failed',
     attempts: 1,
     error: { code: 'WEBHOOK_REJECTED', retryable: false },
   });
   for (const route of ['/flaky', '/throttled']) {
     const job = await sync(`r${route.slice(1)}`, 1, route);
-    const done = await untilStatus('bob', job.jobId, ['completed', 'failed'], 30_000);
+    const done = await untilStatus('xena', job.jobId, ['completed', 'failed'], 30_000);
     expect(done).toMatchObject({ status: 'completed', attempts: 2, result: { delivered: true } });
-    const events = (await api('GET', `/v1/jobs/${job.jobId}/events`, { user: 'bob' })).body.events;
+    const events = (await api('GET', `/v1/jobs/${job.jobId}/events`, { user: 'xena' })).body.events;
     expect(events.find((event: { to: string }) => event.to === 'retrying')?.error.code).toBe(
       'WEBHOOK_UNAVAILABLE',
     );
@@ -137,12 +137,12 @@ test('a 4xx answer fails at once; 5xx and 429 are retried with backoff until del
 });
 
 test('an unreachable webhook is retried, not failed', async () => {
-  const job = await submit('bob', {
+  const job = await submit('xena', {
     type: 'data.sync',
     payload: { entity: { name: 'resume', id: 'r-down' }, version: 1, url: 'http://127.0.0.1:9/nothing' },
     maxAttempts: 2,
   });
-  const done = await untilStatus('bob', job.jobId, ['failed', 'completed'], 30_000);
+  const done = await untilStatus('xena', job.jobId, ['failed', 'completed'], 30_000);
   expect(done).toMatchObject({
     status: 'failed',
     attempts: 2,

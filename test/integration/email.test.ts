@@ -5,7 +5,7 @@ const mailSink = async (): Promise<any[]> =>
 
 test('email.send delivers through SES v2 (the local mail sink) and returns the message id', async () => {
   const subject = `Your export is ready ${Date.now()}`;
-  const job = await submit('grace', {
+  const job = await submit('olivia', {
     type: 'email.send',
     payload: {
       to: 'ada@example.com',
@@ -15,7 +15,7 @@ test('email.send delivers through SES v2 (the local mail sink) and returns the m
     },
   });
   expect(job.priority).toBe('low');
-  const done = await untilStatus('grace', job.jobId, ['completed', 'failed']);
+  const done = await untilStatus('olivia', job.jobId, ['completed', 'failed']);
   expect(done.status).toBe('completed');
   expect(done.result.messageId).toMatch(/^local-/);
   const sent = (await mailSink()).find((mail) => mail.subject === subject);
@@ -29,7 +29,7 @@ test('email.send delivers through SES v2 (the local mail sink) and returns the m
 
 test('an invalid address is refused at submission with the field named', async () => {
   const reply = await api('POST', '/v1/jobs', {
-    user: 'grace',
+    user: 'olivia',
     body: { type: 'email.send', payload: { to: 'not-an-address', subject: 'x', text: 'x' } },
   });
   expect(reply.status).toBe(400);
@@ -41,7 +41,7 @@ test('an invalid address is refused at submission with the field named', async (
 test('the type rate (14 email.send per second) holds across 50 concurrent workers, without using attempts', async () => {
   const count = 42;
   const reply = await api('POST', '/v1/jobs/batch', {
-    user: 'erin',
+    user: 'peggy',
     body: {
       jobs: Array.from({ length: count }, (_, index) => ({
         type: 'email.send',
@@ -54,7 +54,7 @@ test('the type rate (14 email.send per second) holds across 50 concurrent worker
   const ids: string[] = reply.body.jobs.map((job: { jobId: string }) => job.jobId);
   const jobs = await eventually(
     () =>
-      Promise.all(ids.map(async (jobId) => (await api('GET', `/v1/jobs/${jobId}`, { user: 'erin' })).body)),
+      Promise.all(ids.map(async (jobId) => (await api('GET', `/v1/jobs/${jobId}`, { user: 'peggy' })).body)),
     (all) => all.every((job) => job.status === 'completed'),
     60_000,
     500,

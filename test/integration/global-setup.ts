@@ -28,7 +28,8 @@ export default async function globalSetup(): Promise<void> {
       `--dashboard-port=${TEST_PORTS.dashboard}`,
       `--sweep-interval-ms=${TEST_SWEEP_INTERVAL_MS}`,
     ],
-    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group, so the teardown can end the whole tree (tsx, node, Java).
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   globalThis.__LOCAL_CLOUD__ = child;
   let output = '';

@@ -32,17 +32,17 @@ test('pausing a worker’s event source mapping holds its jobs; resuming runs th
     expect(paused.State).toBe('Disabled');
     // A receive already waiting may still take one batch: let it finish first.
     await sleep(1500);
-    const job = await submit('heidi', {
+    const job = await submit('niaj', {
       type: 'system.simulate',
       payload: { durationMs: 10 },
       priority: 'low',
     });
     await sleep(3000);
-    expect((await getJob('heidi', job.jobId)).status).toBe('queued');
+    expect((await getJob('niaj', job.jobId)).status).toBe('queued');
     expect((await lambda.send(new GetEventSourceMappingCommand({ UUID }))).State).toBe('Disabled');
 
     await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: true }));
-    await untilStatus('heidi', job.jobId, ['completed']);
+    await untilStatus('niaj', job.jobId, ['completed']);
   } finally {
     await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: true }));
   }

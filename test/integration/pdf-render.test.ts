@@ -21,25 +21,25 @@ const resume = {
 const download = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());
 
 test('a resume renders to a real PDF in S3 with a working download link — and reads back as the same sections', async () => {
-  const job = await submit('dave', { type: 'pdf.render', payload: { template: 'resume', data: resume } });
-  const done = await untilStatus('dave', job.jobId, ['completed', 'failed'], 30_000);
+  const job = await submit('victor', { type: 'pdf.render', payload: { template: 'resume', data: resume } });
+  const done = await untilStatus('victor', job.jobId, ['completed', 'failed'], 30_000);
   expect(done.status).toBe('completed');
-  expect(done.result).toMatchObject({ pages: 1, fileKey: `results/rendered/dave/${job.jobId}/resume.pdf` });
+  expect(done.result).toMatchObject({ pages: 1, fileKey: `results/rendered/victor/${job.jobId}/resume.pdf` });
   const pdf = await download(done.result.downloadUrl);
   expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
   expect(pdf.length).toBe(done.result.bytes);
 
   // Round trip: upload the rendered PDF and extract it.
   const grant = await api('POST', '/v1/uploads', {
-    user: 'dave',
+    user: 'victor',
     body: { fileName: 'rendered.pdf', contentType: 'application/pdf', bytes: pdf.length },
   });
   await fetch(grant.body.uploadUrl, { method: 'PUT', headers: grant.body.headers, body: pdf });
-  const extraction = await submit('dave', {
+  const extraction = await submit('victor', {
     type: 'resume.extract',
     payload: { fileKey: grant.body.fileKey },
   });
-  const extracted = await untilStatus('dave', extraction.jobId, ['completed', 'failed'], 30_000);
+  const extracted = await untilStatus('victor', extraction.jobId, ['completed', 'failed'], 30_000);
   expect(extracted.result.sections).toMatchObject({
     contact: { name: 'Ada Lovelace', email: 'ada@example.com' },
     summary: 'Mathematician who writes programs for analytical engines.',
@@ -53,7 +53,7 @@ test('a report with a long table spans pages', async () => {
     index % 3 === 0 ? 'failed' : 'completed',
     index * 10,
   ]);
-  const job = await submit('dave', {
+  const job = await submit('victor', {
     type: 'pdf.render',
     payload: {
       template: 'report',
@@ -65,19 +65,19 @@ test('a report with a long table spans pages', async () => {
       },
     },
   });
-  const done = await untilStatus('dave', job.jobId, ['completed', 'failed'], 30_000);
+  const done = await untilStatus('victor', job.jobId, ['completed', 'failed'], 30_000);
   expect(done.result.pages).toBeGreaterThan(1);
   expect((await download(done.result.downloadUrl)).length).toBe(done.result.bytes);
 });
 
 test('an unknown template or bad data is a 400 at submission', async () => {
   const unknown = await api('POST', '/v1/jobs', {
-    user: 'dave',
+    user: 'victor',
     body: { type: 'pdf.render', payload: { template: 'invoice', data: {} } },
   });
   expect(unknown.status).toBe(400);
   const bad = await api('POST', '/v1/jobs', {
-    user: 'dave',
+    user: 'victor',
     body: { type: 'pdf.render', payload: { template: 'resume', data: { title: 'no name' } } },
   });
   expect(bad.status).toBe(400);

@@ -23,9 +23,9 @@ const jobDescriptions = Array.from({ length: 100 }, (_, index) => ({
 }));
 
 test('100 descriptions: one item each, per-item progress over the WebSocket, a failed item does not fail the job', async () => {
-  const socket = await SocketClient.connect('heidi');
+  const socket = await SocketClient.connect('walter');
   try {
-    const job = await submit('heidi', {
+    const job = await submit('walter', {
       type: 'resume.analyze',
       payload: { resume: { text: 'Ada Lovelace. TypeScript, DynamoDB and SQL.' }, jobDescriptions },
     });
@@ -45,9 +45,9 @@ test('100 descriptions: one item each, per-item progress over the WebSocket, a f
     expect(progress.at(-1)?.items).toEqual({ total: 100, processed: 100, failed: 1 });
     expect(progress.some((frame) => typeof frame.estimatedCompletionAt === 'string')).toBe(true);
 
-    const finished = await untilStatus('heidi', job.jobId, ['completed']);
+    const finished = await untilStatus('walter', job.jobId, ['completed']);
     expect(finished.items).toEqual({ total: 100, processed: 100, failed: 1 });
-    const page = await api('GET', `/v1/jobs/${job.jobId}/items`, { user: 'heidi' });
+    const page = await api('GET', `/v1/jobs/${job.jobId}/items`, { user: 'walter' });
     expect(page.status).toBe(200);
     expect(page.body.items).toHaveLength(100);
     expect(page.body.items[0]).toMatchObject({
@@ -73,7 +73,7 @@ test('100 descriptions: one item each, per-item progress over the WebSocket, a f
 
 test('more than 100 descriptions is a 400', async () => {
   const reply = await api('POST', '/v1/jobs', {
-    user: 'heidi',
+    user: 'walter',
     body: {
       type: 'resume.analyze',
       payload: { resume: { text: 'x' }, jobDescriptions: [...jobDescriptions, jobDescriptions[0]] },

@@ -35,15 +35,15 @@ const EXPECTED_SECTIONS = {
 
 test('a PDF uploaded with the presigned PUT comes back as sections, and the same file is not extracted twice', async () => {
   const pdf = await resumePdf();
-  const fileKey = await upload('alice', 'ada.pdf', 'application/pdf', pdf);
-  const first = await extract('alice', fileKey);
+  const fileKey = await upload('rupert', 'ada.pdf', 'application/pdf', pdf);
+  const first = await extract('rupert', fileKey);
   expect(first.status).toBe('completed');
   expect(first.result).toMatchObject({ format: 'pdf', pages: 2, cached: false, sections: EXPECTED_SECTIONS });
   expect(first.result.fileHash).toMatch(/^[0-9a-f]{64}$/);
   expect(first.result.text).toContain('Babbage & Co');
 
   // The same bytes uploaded again under another name: served from the cache.
-  const again = await extract('alice', await upload('alice', 'copy.pdf', 'application/pdf', pdf));
+  const again = await extract('rupert', await upload('rupert', 'copy.pdf', 'application/pdf', pdf));
   expect(again.result).toMatchObject({
     fileHash: first.result.fileHash,
     cached: true,
@@ -51,15 +51,15 @@ test('a PDF uploaded with the presigned PUT comes back as sections, and the same
   });
 
   // Another user's identical file is theirs to extract.
-  const bobs = await extract('bob', await upload('bob', 'ada.pdf', 'application/pdf', pdf));
+  const bobs = await extract('sybil', await upload('sybil', 'ada.pdf', 'application/pdf', pdf));
   expect(bobs.result.cached).toBe(false);
 });
 
 test('a DOCX and a plain-text resume give the same sections', async () => {
   const docx = await extract(
-    'carol',
+    'trent',
     await upload(
-      'carol',
+      'trent',
       'ada.docx',
       'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
       await resumeDocx(),
@@ -67,17 +67,17 @@ test('a DOCX and a plain-text resume give the same sections', async () => {
   );
   expect(docx.result).toMatchObject({ format: 'docx', sections: EXPECTED_SECTIONS });
   const txt = await extract(
-    'carol',
-    await upload('carol', 'ada.txt', 'text/plain', Buffer.from(RESUME_LINES.join('\n'))),
+    'trent',
+    await upload('trent', 'ada.txt', 'text/plain', Buffer.from(RESUME_LINES.join('\n'))),
   );
   expect(txt.result).toMatchObject({ format: 'txt', sections: EXPECTED_SECTIONS });
 });
 
 test('a corrupt PDF fails at once with CORRUPT_FILE; an image fails with UNSUPPORTED_FILE', async () => {
   const corrupt = await extract(
-    'carol',
+    'trent',
     await upload(
-      'carol',
+      'trent',
       'broken.pdf',
       'application/pdf',
       Buffer.from('%PDF-1.7\n garbage that is not a pdf'),
@@ -89,19 +89,19 @@ test('a corrupt PDF fails at once with CORRUPT_FILE; an image fails with UNSUPPO
     error: { code: 'CORRUPT_FILE', retryable: false },
   });
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
-  const image = await extract('carol', await upload('carol', 'photo.png', 'image/png', png));
+  const image = await extract('trent', await upload('trent', 'photo.png', 'image/png', png));
   expect(image).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'UNSUPPORTED_FILE' } });
 });
 
 test("another user's fileKey is NOT_FOUND at submission", async () => {
   const fileKey = await upload(
-    'alice',
+    'rupert',
     'private.txt',
     'text/plain',
     Buffer.from('Ada Lovelace\nSkills\nMath'),
   );
   const reply = await api('POST', '/v1/jobs', {
-    user: 'bob',
+    user: 'sybil',
     body: { type: 'resume.extract', payload: { fileKey } },
   });
   expect(reply.status).toBe(404);

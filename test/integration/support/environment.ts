@@ -6,5 +6,28 @@ export const TEST_LOCAL_DIR = path.join('.local', 'test');
 /** The sweep runs every minute in AWS; the tests run it every 2 s to observe a stall sooner. */
 export const TEST_SWEEP_INTERVAL_MS = 2000;
 /** Users the global setup issues tokens for. */
-export const TEST_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'] as const;
+// Each test file has users of its own (besides read-only checks), so files running in
+// parallel never see each other's jobs, counters or rate windows.
+export const TEST_USERS = [
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ivan',
+  'judy',
+  'mallory',
+  'niaj',
+  'olivia',
+  'peggy',
+  'rupert',
+  'sybil',
+  'trent',
+  'victor',
+  'walter',
+  'xena',
+] as const;
 export type TestUser = (typeof TEST_USERS)[number] | 'admin';

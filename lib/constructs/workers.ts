@@ -108,7 +108,10 @@ export class Workers extends Construct {
         description: `Runs ${priority}-priority jobs`,
         timeout: props.timeout ?? workerTimeout(),
         memorySize: props.memorySize ?? 1024,
-        nodeModules: ['pdfkit'],
+        // pdfkit reads its font metrics from disk; mammoth (DOCX) stays out of the bundle and
+        // loads only when a DOCX arrives. pdf.js is bundled: installed, its optional native
+        // canvas build would add ~70 MB to every worker.
+        nodeModules: ['pdfkit', 'mammoth'],
         environment: {
           [ENV.tableName]: props.table.table.tableName,
           [ENV.bucketName]: props.files.bucket.bucketName,

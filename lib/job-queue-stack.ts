@@ -64,6 +64,7 @@ export class JobQueueStack extends Stack {
     const api = new JobApi(this, 'Api', {
       table,
       queues,
+      workers,
       files,
       auth,
       rateLimitPerMinute: props.rateLimitPerMinute,

@@ -1,3 +1,4 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -14,11 +15,15 @@ export interface ApiDependencies {
   readonly documentClient: DynamoDBDocumentClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
+  readonly lambda: LambdaClient;
   readonly clock: () => Date;
   readonly settings: {
     readonly tableName: string;
     readonly bucketName: string;
     readonly queueUrls: Readonly<Record<Priority, string>>;
+    readonly deadLetterQueueUrls: Readonly<Record<Priority, string>>;
+    /** UUIDs of the workers' event source mappings, by priority (pause/resume). */
+    readonly eventSourceMappings: Readonly<Record<Priority, string>>;
     readonly maxUploadBytes: number;
     readonly maxDelaySeconds: number;
   };

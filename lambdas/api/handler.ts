@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import { documentClient, sqsClient } from '../core/aws-clients';
 import { ResultStore } from '../core/claim-check';
@@ -10,6 +11,7 @@ import { RateLimiter } from '../core/rate-limiter';
 import { s3Client } from '../core/s3-client';
 import { StatsStore } from '../core/stats-store';
 import type { User } from '../core/user';
+import { drainDeadLetters, listQueues, peekDeadLetters, setQueuePaused } from './admin-queues';
 import { createUpload } from './create-upload';
 import type { ApiDependencies } from './dependencies';
 import { getStats } from './get-stats';
@@ -24,6 +26,8 @@ const config = readConfig([
   'tableName',
   'bucketName',
   'queueUrls',
+  'deadLetterQueueUrls',
+  'eventSourceMappings',
   'rateLimitPerMinute',
   'maxUploadBytes',
   'maxDelaySeconds',
@@ -44,6 +48,7 @@ const dependencies: ApiDependencies = {
   documentClient,
   s3: s3Client,
   sqs: sqsClient,
+  lambda: new LambdaClient({}),
   clock,
   settings: config,
 };
@@ -60,6 +65,7 @@ const authenticated =
 
 const query = (event: HttpEvent) => event.queryStringParameters ?? {};
 const jobId = (event: HttpEvent) => event.pathParameters?.jobId;
+const priority = (event: HttpEvent) => event.pathParameters?.priority;
 
 const submitContext = (event: HttpEvent, user: User) => ({
   user,
@@ -104,6 +110,22 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
   ),
   'GET /v1/stats': authenticated(async (event, user, deps) =>
     json(200, await getStats(user, query(event), deps, stats)),
+  ),
+  'GET /v1/queues': authenticated(async (_event, user, deps) => json(200, await listQueues(user, deps))),
+  'POST /v1/queues/{priority}/pause': authenticated(async (event, user, deps) =>
+    json(200, await setQueuePaused(priority(event), true, user, deps)),
+  ),
+  'POST /v1/queues/{priority}/resume': authenticated(async (event, user, deps) =>
+    json(200, await setQueuePaused(priority(event), false, user, deps)),
+  ),
+  'GET /v1/queues/{priority}/dlq': authenticated(async (event, user, deps) =>
+    json(200, await peekDeadLetters(priority(event), query(event), user, deps)),
+  ),
+  'POST /v1/queues/{priority}/dlq/redrive': authenticated(async (event, user, deps) =>
+    json(200, await drainDeadLetters(priority(event), 'redrive', user, deps)),
+  ),
+  'POST /v1/queues/{priority}/dlq/purge': authenticated(async (event, user, deps) =>
+    json(200, await drainDeadLetters(priority(event), 'purge', user, deps)),
   ),
 };
 

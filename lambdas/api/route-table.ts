@@ -23,6 +23,12 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/jobs/{jobId}/retry', authorized: true },
   { method: 'POST', path: '/v1/uploads', authorized: true },
   { method: 'GET', path: '/v1/stats', authorized: true },
+  { method: 'GET', path: '/v1/queues', authorized: true },
+  { method: 'POST', path: '/v1/queues/{priority}/pause', authorized: true },
+  { method: 'POST', path: '/v1/queues/{priority}/resume', authorized: true },
+  { method: 'GET', path: '/v1/queues/{priority}/dlq', authorized: true },
+  { method: 'POST', path: '/v1/queues/{priority}/dlq/redrive', authorized: true },
+  { method: 'POST', path: '/v1/queues/{priority}/dlq/purge', authorized: true },
 ] as const satisfies readonly RouteDefinition[];
 
 type RouteOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string }

@@ -27,6 +27,21 @@ const jsonRecordOfRates = z
   })
   .pipe(z.record(z.string(), z.number().int().min(1).max(10_000)));
 
+/** A JSON object with one value per priority. */
+function priorityMap<T extends z.ZodType>(value: T) {
+  return z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.object(Object.fromEntries(PRIORITIES.map((p) => [p, value])) as Record<Priority, T>));
+}
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Every setting a function may read, by config key, with the variable it comes from. */
@@ -35,6 +50,7 @@ const SETTINGS = {
   bucketName: [ENV.bucketName, z.string().min(1)],
   queueUrls: [ENV.queueUrls, priorityUrls],
   deadLetterQueueUrls: [ENV.deadLetterQueueUrls, priorityUrls],
+  eventSourceMappings: [ENV.eventSourceMappings, priorityMap(z.string().min(1))],
   workerPriority: [ENV.workerPriority, z.enum(PRIORITIES)],
   rateLimitPerMinute: [ENV.rateLimitPerMinute, positiveInt(120)],
   maxUploadBytes: [ENV.maxUploadBytes, positiveInt(10 * 1024 * 1024)],

@@ -10,6 +10,8 @@ export const ENV = {
   queueUrls: 'QUEUE_URLS',
   /** JSON object `{ critical, high, normal, low }` of dead-letter queue URLs. */
   deadLetterQueueUrls: 'DLQ_URLS',
+  /** JSON object `{ critical, high, normal, low }` of the workers' event source mapping UUIDs (pause/resume). */
+  eventSourceMappings: 'EVENT_SOURCE_MAPPINGS',
   /** The priority a worker function serves. */
   workerPriority: 'WORKER_PRIORITY',
   rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',

@@ -14,10 +14,13 @@ import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
+import type { Workers } from './workers';
 
 export interface JobApiProps {
   readonly table: JobTable;
   readonly queues: PriorityQueues;
+  /** Paused and resumed by the admin queue routes. */
+  readonly workers: Workers;
   readonly files: FileStore;
   readonly auth: Auth;
   /** Jobs a user may submit per minute. @default 120 */
@@ -80,6 +83,7 @@ export class JobApi extends Construct {
         [ENV.bucketName]: props.files.bucket.bucketName,
         [ENV.queueUrls]: JSON.stringify(props.queues.queueUrls),
         [ENV.deadLetterQueueUrls]: JSON.stringify(props.queues.deadLetterQueueUrls),
+        [ENV.eventSourceMappings]: JSON.stringify(props.workers.eventSourceMappingIds),
         [ENV.rateLimitPerMinute]: String(rateLimit),
         [ENV.maxUploadBytes]: String(maxUploadBytes),
         [ENV.maxDelaySeconds]: String(maxDelaySeconds),
@@ -90,6 +94,10 @@ export class JobApi extends Construct {
     props.table.grantReadWriteData(this.handler);
     props.files.grantApiAccess(this.handler);
     props.queues.grantReadAttributes(this.handler);
+    // Admin routes: pause/resume the workers, peek at, redrive and purge dead letters.
+    props.workers.grantPauseResume(this.handler);
+    props.queues.grantManageDeadLetters(this.handler);
+    props.queues.grantSend(this.handler);
 
     const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.auth.issuer, {
       jwtAudience: props.auth.audience,

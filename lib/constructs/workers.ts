@@ -69,6 +69,9 @@ const EMAIL_ADDRESS = /^[^\s@<>]+@([^\s@<>]+\.[^\s@<>]+)$/;
  */
 export class Workers extends Construct {
   readonly functions: Readonly<Record<Priority, JobQueueFunction>>;
+  /** UUIDs of the queue → worker event source mappings (what pause/resume switches). */
+  readonly eventSourceMappingIds: Readonly<Record<Priority, string>>;
+  private readonly eventSourceMappingArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: WorkersProps) {
     super(scope, id);
@@ -94,6 +97,7 @@ export class Workers extends Construct {
       ),
     });
     const functions = {} as Record<Priority, JobQueueFunction>;
+    const mappingIds = {} as Record<Priority, string>;
     for (const priority of PRIORITIES) {
       const maxConcurrency = requireIntegerInRange(
         this,
@@ -131,17 +135,28 @@ export class Workers extends Construct {
       props.files.grantWorkerAccess(worker);
       // Long delays are chained by re-sending into the job's priority queue.
       props.queues.grantSend(worker);
-      worker.addEventSource(
-        new SqsEventSource(props.queues.queues[priority], {
-          batchSize,
-          maxBatchingWindow: props.maxBatchingWindow,
-          maxConcurrency,
-          reportBatchItemFailures: true,
-        }),
-      );
+      const source = new SqsEventSource(props.queues.queues[priority], {
+        batchSize,
+        maxBatchingWindow: props.maxBatchingWindow,
+        maxConcurrency,
+        reportBatchItemFailures: true,
+      });
+      worker.addEventSource(source);
+      mappingIds[priority] = source.eventSourceMappingId;
+      this.eventSourceMappingArns.push(source.eventSourceMappingArn);
       functions[priority] = worker;
     }
     this.functions = functions;
+    this.eventSourceMappingIds = mappingIds;
+  }
+
+  /** Lets `grantee` read and switch the workers' event source mappings (pause/resume). */
+  grantPauseResume(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+      resourceArns: this.eventSourceMappingArns,
+    });
   }
 
   metricErrors(priority: Priority, props?: MetricOptions): Metric {

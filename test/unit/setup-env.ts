@@ -20,6 +20,7 @@ Object.assign(process.env, {
     normal: 'https://sqs.eu-west-1.amazonaws.com/123456789012/normal-dlq',
     low: 'https://sqs.eu-west-1.amazonaws.com/123456789012/low-dlq',
   }),
+  EVENT_SOURCE_MAPPINGS: JSON.stringify({ critical: 'esm-c', high: 'esm-h', normal: 'esm-n', low: 'esm-l' }),
   WORKER_PRIORITY: 'normal',
   RATE_LIMIT_PER_MINUTE: '120',
   MAX_UPLOAD_BYTES: String(10 * 1024 * 1024),

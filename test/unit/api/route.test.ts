@@ -420,3 +420,31 @@ test('an unexpected AWS failure is a 500 that reveals nothing internal', async (
   );
   expect(expectError(result, 500, 'INTERNAL_ERROR').message).not.toMatch(/arn|AccessDenied/);
 });
+
+describe('admin queue routes', () => {
+  test.each([
+    ['GET /v1/queues', '/v1/queues', undefined],
+    ['POST /v1/queues/{priority}/pause', '/v1/queues/low/pause', 'low'],
+    ['GET /v1/queues/{priority}/dlq', '/v1/queues/low/dlq', 'low'],
+    ['POST /v1/queues/{priority}/dlq/purge', '/v1/queues/low/dlq/purge', 'low'],
+  ])('%s is 403 FORBIDDEN for a non-admin, before touching anything', async (routeKey, path, priority) => {
+    const result = await route(
+      httpEvent(routeKey, path, { pathParameters: priority ? { priority } : undefined }),
+      apiDependencies(),
+    );
+    expectError(result, 403, 'FORBIDDEN');
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  test('an unknown priority is 404 for an admin', async () => {
+    const result = await route(
+      httpEvent('POST /v1/queues/{priority}/pause', '/v1/queues/urgent/pause', {
+        pathParameters: { priority: 'urgent' },
+        user: 'admin-1',
+        groups: '[admin]',
+      }),
+      apiDependencies(),
+    );
+    expectError(result, 404, 'NOT_FOUND');
+  });
+});

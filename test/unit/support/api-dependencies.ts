@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -23,11 +24,14 @@ export const apiDependencies = (overrides: { rateLimitPerMinute?: number } = {})
     documentClient,
     s3,
     sqs: new SQSClient({ region: 'eu-west-1' }),
+    lambda: new LambdaClient({ region: 'eu-west-1' }),
     clock,
     settings: {
       tableName: 'jobs-test',
       bucketName: 'files-test',
       queueUrls: { critical: 'c', high: 'h', normal: 'n', low: 'l' },
+      deadLetterQueueUrls: { critical: 'c-dlq', high: 'h-dlq', normal: 'n-dlq', low: 'l-dlq' },
+      eventSourceMappings: { critical: 'esm-c', high: 'esm-h', normal: 'esm-n', low: 'esm-l' },
       maxUploadBytes: 10 * 1024 * 1024,
       maxDelaySeconds: 7 * 24 * 3600,
     },

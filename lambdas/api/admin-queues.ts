@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError } from '../core/errors';
+import { jobMessageSchema } from '../core/job-message';
 import { isPriority, PRIORITIES, type Priority } from '../core/priority';
 import type { User } from '../core/user';
 import { parseOrThrow } from '../core/validation';
@@ -178,9 +179,52 @@ export const peekDeadLetters = async (
 };
 
 /**
+ * A purged message was its job's only way forward: a job still waiting on it ends now,
+ * with error `PURGED` — `retrying` → failed, `queued`/`delayed` → cancelled (the only
+ * endings the contract allows from there). Running jobs are left to their worker and the
+ * stalled-job sweep; a stale message (the job moved on) changes nothing.
+ */
+const endPurgedJob = async (message: Message, deps: ApiDependencies): Promise<void> => {
+  let body: unknown;
+  try {
+    body = JSON.parse(message.Body ?? '');
+  } catch {
+    return;
+  }
+  const parsed = jobMessageSchema.safeParse(body);
+  if (!parsed.success) return;
+  const job = await deps.store.get(parsed.data.jobId);
+  if (!job || parsed.data.attempt !== job.attempts + 1) return;
+  const to =
+    job.status === 'retrying'
+      ? 'failed'
+      : job.status === 'queued' || job.status === 'delayed'
+        ? 'cancelled'
+        : undefined;
+  if (!to) return;
+  const at = deps.clock().toISOString();
+  await deps.store.transition({
+    jobId: job.jobId,
+    from: [job.status],
+    to,
+    at,
+    expectedAttempts: job.attempts,
+    attempt: job.attempts,
+    error: {
+      code: 'PURGED',
+      message: 'The job’s queue message was purged from the dead-letter queue.',
+      retryable: false,
+    },
+    set: { completedAt: at },
+    remove: ['runAt'],
+  });
+};
+
+/**
  * POST /v1/queues/{priority}/dlq/redrive: moves dead letters back to their queue (send,
  * then delete: a crash in between leaves a duplicate, which the worker's claim drops,
- * never a loss). POST .../purge deletes them. Both answer how many they handled.
+ * never a loss). POST .../purge deletes them, ending the jobs still waiting on them
+ * (`PURGED`). Both answer how many messages they handled.
  */
 export const drainDeadLetters = async (
   priorityText: string | undefined,
@@ -217,6 +261,7 @@ export const drainDeadLetters = async (
           })),
         }),
       );
+      if (action === 'purge') await Promise.all(done.map((message) => endPurgedJob(message, deps)));
     }
     handled += done.length;
     if (done.length < batch.length) break;

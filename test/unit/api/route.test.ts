@@ -448,3 +448,43 @@ describe('admin queue routes', () => {
     expectError(result, 404, 'NOT_FOUND');
   });
 });
+
+describe('purging dead letters', () => {
+  test('ends a job still waiting on a purged message with PURGED; leaves others alone', async () => {
+    const { mockClient: mockSdk } = await import('aws-sdk-client-mock');
+    const { SQSClient, ReceiveMessageCommand, DeleteMessageBatchCommand } = await import(
+      '@aws-sdk/client-sqs'
+    );
+    const sqs = mockSdk(SQSClient);
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [
+          { MessageId: 'm1', ReceiptHandle: 'r1', Body: JSON.stringify({ jobId: JOB_ID, attempt: 2 }) },
+          { MessageId: 'm2', ReceiptHandle: 'r2', Body: 'poison' },
+        ],
+      })
+      .resolves({ Messages: [] });
+    sqs.on(DeleteMessageBatchCommand).resolves({});
+    dynamo.on(GetCommand).resolves({ Item: storedJob({ status: 'retrying', attempts: 1 }) });
+    dynamo.on(UpdateCommand).resolves({ Attributes: storedJob({ status: 'failed', attempts: 1 }) });
+    const result = await route(
+      httpEvent('POST /v1/queues/{priority}/dlq/purge', '/v1/queues/normal/dlq/purge', {
+        pathParameters: { priority: 'normal' },
+        user: 'admin-1',
+        groups: '[admin]',
+      }),
+      apiDependencies(),
+    );
+    expect(parse(result.body)).toEqual({ purged: 2 });
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({
+        ':from0': 'retrying',
+        ':s0': 'failed',
+        ':s3': expect.objectContaining({ code: 'PURGED', retryable: false }),
+      }),
+    });
+    sqs.restore();
+  });
+});

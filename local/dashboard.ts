@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { JWK } from 'jose';
+import { queueDepth } from '../lambdas/core/queue-depth';
 import type { LocalAwsEndpoints } from './aws-endpoints';
 import { listen } from './net';
 
@@ -29,24 +30,8 @@ export interface DashboardOptions {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-const depth = async (sqs: SQSClient, url: string) => {
-  if (!url) return { waiting: 0, inFlight: 0, delayed: 0 };
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return {
-    waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
-  };
-};
+const depth = async (sqs: SQSClient, url: string) =>
+  url ? queueDepth(sqs, url) : { waiting: 0, inFlight: 0, delayed: 0 };
 
 /**
  * The local dashboard (queue depths and the latest job transitions, refreshing itself)

@@ -2,7 +2,6 @@ import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -11,8 +10,9 @@ import { z } from 'zod';
 import { ForbiddenError, NotFoundError } from '../core/errors';
 import { jobMessageSchema } from '../core/job-message';
 import { isPriority, PRIORITIES, type Priority } from '../core/priority';
+import { queueDepth } from '../core/queue-depth';
 import type { User } from '../core/user';
-import { parseOrThrow } from '../core/validation';
+import { limitParam, parseOrThrow } from '../core/validation';
 import type { ApiDependencies } from './dependencies';
 
 export interface QueueEntry {
@@ -40,29 +40,11 @@ const priorityOf = (value: string | undefined): Priority => {
   return value;
 };
 
-const depth = async (deps: ApiDependencies, queueUrl: string) => {
-  const { Attributes = {} } = await deps.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return {
-    waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
-  };
-};
-
 const queueEntry = async (deps: ApiDependencies, priority: Priority): Promise<QueueEntry> => {
   const [mapping, queue, deadLetters] = await Promise.all([
     deps.lambda.send(new GetEventSourceMappingCommand({ UUID: deps.settings.eventSourceMappings[priority] })),
-    depth(deps, deps.settings.queueUrls[priority]),
-    depth(deps, deps.settings.deadLetterQueueUrls[priority]),
+    queueDepth(deps.sqs, deps.settings.queueUrls[priority]),
+    queueDepth(deps.sqs, deps.settings.deadLetterQueueUrls[priority]),
   ]);
   // Disabling/Disabled: no new batches are taken (those in flight still finish).
   const paused = mapping.State === 'Disabled' || mapping.State === 'Disabling';
@@ -98,12 +80,7 @@ export const setQueuePaused = async (
 
 const dlqQuerySchema = z
   .object({
-    limit: z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(100))
-      .optional(),
+    limit: limitParam(100).optional(),
   })
   .strict();
 

@@ -1,8 +1,8 @@
-import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors';
 import type { JobStatus } from '../core/job-status';
 import { PRIORITIES, type Priority } from '../core/priority';
+import { type QueueDepth, queueDepth } from '../core/queue-depth';
 import { type Counters, emptyCounters, type StatsStore, scopes } from '../core/stats-store';
 import type { User } from '../core/user';
 import { parseOrThrow } from '../core/validation';
@@ -61,33 +61,15 @@ const daysBetween = (from: string, to: string): string[] => {
   return days;
 };
 
-const QUEUE_DEPTH: QueueAttributeName[] = [
-  'ApproximateNumberOfMessages',
-  'ApproximateNumberOfMessagesNotVisible',
-  'ApproximateNumberOfMessagesDelayed',
-];
-
 const queueDepths = async (deps: ApiDependencies) =>
   Object.fromEntries(
     await Promise.all(
-      PRIORITIES.map(async (priority) => {
-        const { Attributes = {} } = await deps.sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: deps.settings.queueUrls[priority],
-            AttributeNames: QUEUE_DEPTH,
-          }),
-        );
-        return [
-          priority,
-          {
-            waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-            inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-            delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
-          },
-        ] as const;
-      }),
+      PRIORITIES.map(
+        async (priority) =>
+          [priority, await queueDepth(deps.sqs, deps.settings.queueUrls[priority])] as const,
+      ),
     ),
-  ) as Record<Priority, { waiting: number; inFlight: number; delayed: number }>;
+  ) as Record<Priority, QueueDepth>;
 
 /**
  * GET /v1/stats: counters for the UTC days from..to (inclusive, default today) — the

@@ -4,7 +4,7 @@ import { ItemStore } from '../core/item-store';
 import { type JobRecord, type JobView, toJobView } from '../core/job';
 import { JOB_STATUSES } from '../core/job-status';
 import { canSee, type User } from '../core/user';
-import { parseOrThrow } from '../core/validation';
+import { limitParam, parseOrThrow } from '../core/validation';
 import type { ApiDependencies } from './dependencies';
 
 /** Job ids are ULIDs; anything else cannot name a job. */
@@ -50,12 +50,7 @@ const listQuerySchema = z
   .object({
     status: z.enum(JOB_STATUSES).optional(),
     type: z.string().min(1).max(100).optional(),
-    limit: z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(100))
-      .optional(),
+    limit: limitParam(100).optional(),
     cursor: z.string().min(1).max(512).optional(),
   })
   .strict();

@@ -2,34 +2,9 @@ import { z } from 'zod';
 import { ENV } from './environment';
 import { PRIORITIES, type Priority } from './priority';
 
-const priorityUrls = z
-  .string()
-  .transform((text, context) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      context.addIssue({ code: 'custom', message: 'must be a JSON object' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.object(Object.fromEntries(PRIORITIES.map((p) => [p, z.url()])) as Record<Priority, z.ZodURL>));
-
-const jsonRecordOfRates = z
-  .string()
-  .default('{}')
-  .transform((text, context) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      context.addIssue({ code: 'custom', message: 'must be a JSON object' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string(), z.number().int().min(1).max(10_000)));
-
-/** A JSON object with one value per priority. */
-function priorityMap<T extends z.ZodType>(value: T) {
-  return z
+/** An environment variable holding JSON, parsed, then checked by `schema`. */
+const jsonVariable = <T extends z.ZodType>(schema: T) =>
+  z
     .string()
     .transform((text, context) => {
       try {
@@ -39,8 +14,17 @@ function priorityMap<T extends z.ZodType>(value: T) {
         return z.NEVER;
       }
     })
-    .pipe(z.object(Object.fromEntries(PRIORITIES.map((p) => [p, value])) as Record<Priority, T>));
-}
+    .pipe(schema);
+
+/** A JSON object with one value per priority. */
+const priorityMap = <T extends z.ZodType>(value: T) =>
+  jsonVariable(z.object(Object.fromEntries(PRIORITIES.map((p) => [p, value])) as Record<Priority, T>));
+
+const priorityUrls = priorityMap(z.url());
+const jsonRecordOfRates = z
+  .string()
+  .default('{}')
+  .pipe(jsonVariable(z.record(z.string(), z.number().int().min(1).max(10_000))));
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type FieldIssue, ValidationError } from './errors';
 
 /** zod issues → the contract's `details.fields` entries (`payload.steps`, `priority`, …). */
@@ -19,3 +19,11 @@ export const parseOrThrow = <Schema extends z.ZodType>(
   if (!parsed.success) throw new ValidationError(message, fieldIssues(parsed.error, prefix));
   return parsed.data;
 };
+
+/** A whole-number query parameter from 1 to `max` (query strings arrive as text). */
+export const limitParam = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max));

@@ -1,22 +1,17 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { z } from 'zod';
-import { ResultStore } from '../../../lambdas/core/claim-check';
-import { JobQueueClient } from '../../../lambdas/core/job-queue-client';
-import { JobStore } from '../../../lambdas/core/job-store';
 import { JobFailure } from '../../../lambdas/jobs/job-failure';
 import { defineJobType, type JobHandler, type JobTypeDefinition } from '../../../lambdas/jobs/job-type';
 import { processJobMessage, type WorkerDependencies } from '../../../lambdas/worker/process-message';
 import { JOB_ID, storedJob } from '../support/api-dependencies';
 import { JobTableFake } from '../support/job-table-fake';
+import { workerDependencies } from '../support/worker-dependencies';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const budget = { remainingMs: () => 60_000 };
 
 let handler: JobHandler<unknown>;
@@ -32,23 +27,10 @@ const testType = (overrides: Partial<JobTypeDefinition> = {}): JobTypeDefinition
     ...overrides,
   });
 
-const dependencies = (type: JobTypeDefinition | undefined = testType()): WorkerDependencies => {
-  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
-  return {
-    store: new JobStore(documentClient, 'jobs-test'),
-    queue: new JobQueueClient(new SQSClient({ region: 'eu-west-1' }), {
-      critical: 'c',
-      high: 'h',
-      normal: 'https://sqs/normal',
-      low: 'l',
-    }),
-    results: new ResultStore(new S3Client({ region: 'eu-west-1' }), 'files-test'),
-    findJobType: (name) => (type && name === type.name ? type : undefined),
-    clock: () => new Date(),
-    logger: () => silent,
+const dependencies = (type: JobTypeDefinition | undefined = testType()): WorkerDependencies =>
+  workerDependencies((name) => (type && name === type.name ? type : undefined), {
     leaseTiming: { leaseMs: 30_000, renewEveryMs: 50, minProgressIntervalMs: 0 },
-  };
-};
+  });
 
 beforeEach(() => {
   dynamo.reset();

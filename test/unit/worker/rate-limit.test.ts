@@ -44,39 +44,22 @@ test('other DynamoDB errors are not mistaken for a full window', async () => {
 describe('the worker under a type rate limit', () => {
   test('a refused start re-sends the message a second later and uses no attempt', async () => {
     const { processJobMessage } = await import('../../../lambdas/worker/process-message');
-    const { JobStore } = await import('../../../lambdas/core/job-store');
-    const { JobQueueClient } = await import('../../../lambdas/core/job-queue-client');
-    const { ResultStore } = await import('../../../lambdas/core/claim-check');
-    const { S3Client } = await import('@aws-sdk/client-s3');
     const { JobTableFake } = await import('../support/job-table-fake');
     const { storedJob, JOB_ID } = await import('../support/api-dependencies');
+    const { workerDependencies, NORMAL_QUEUE_URL } = await import('../support/worker-dependencies');
     const { findJobType } = await import('../../../lambdas/jobs/registry');
     const table = new JobTableFake(dynamo, storedJob({ type: 'email.send' }));
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
     const outcome = await processJobMessage(
       { jobId: JOB_ID, attempt: 1 },
-      {
-        store: new JobStore(documentClient, 'jobs-test'),
-        queue: new JobQueueClient(new SQSClient({ region: 'eu-west-1' }), {
-          critical: 'c',
-          high: 'h',
-          normal: 'https://sqs/normal',
-          low: 'l',
-        }),
-        results: new ResultStore(new S3Client({ region: 'eu-west-1' }), 'files-test'),
-        findJobType,
-        clock: () => new Date(),
-        logger: () => ({ debug() {}, info() {}, warn() {}, error() {} }),
-        admit: async () => false,
-      },
+      workerDependencies(findJobType, { admit: async () => false }),
       { remainingMs: () => 60_000 },
     );
     expect(outcome).toBe('throttled');
     expect(table.updates).toHaveLength(0);
     expect(table.item).toMatchObject({ status: 'queued', attempts: 0 });
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
-      QueueUrl: 'https://sqs/normal',
+      QueueUrl: NORMAL_QUEUE_URL,
       Entries: [
         expect.objectContaining({
           DelaySeconds: 1,

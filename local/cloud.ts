@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -114,6 +114,8 @@ export class LocalCloud {
     const stackName = this.options.stackName ?? 'JobQueue';
     const ports = this.ports;
     mkdirSync(LOCAL_DIRECTORY, { recursive: true });
+    // stack.json exists only while a local cloud serves it: whoever waits for it never reads a stale one.
+    rmSync(this.stackFile, { force: true });
     const dataDirectory = this.options.persist ? path.join(LOCAL_DIRECTORY, 'data') : undefined;
     if (dataDirectory) mkdirSync(dataDirectory, { recursive: true });
     const localClientConfig = {
@@ -547,16 +549,21 @@ export class LocalCloud {
       bucketName: bucketNameOf(bucket?.[0] ?? 'files'),
       queues: queuesByPriority,
     };
-    writeFileSync(path.join(LOCAL_DIRECTORY, 'stack.json'), `${JSON.stringify(this.stack, null, 2)}\n`);
+    writeFileSync(this.stackFile, `${JSON.stringify(this.stack, null, 2)}\n`);
     return this.stack;
   }
 
   /** Stops consuming, drains work in flight, ends every environment and service. */
   async stop(): Promise<void> {
+    if (this.stack) rmSync(this.stackFile, { force: true });
     for (const stop of this.stops.reverse()) {
       await stop().catch((error: Error) => this.log(`[local] while stopping: ${error.message}`));
     }
     this.stops.length = 0;
+  }
+
+  private get stackFile(): string {
+    return path.join(LOCAL_DIRECTORY, 'stack.json');
   }
 
   private required(value: string | undefined, id: string): string {

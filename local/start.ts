@@ -55,6 +55,11 @@ const shutdown = async (signal: string) => {
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// `npm start` does not pass SIGTERM on to its script: if npm (our parent) goes away, so do we.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown('parent process gone');
+}, 1000).unref();
 
 try {
   const stack = await cloud.start();

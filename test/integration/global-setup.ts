@@ -18,8 +18,10 @@ export default async function globalSetup(): Promise<void> {
   mkdirSync(localDirectory, { recursive: true });
   const env = { ...process.env, JOBQUEUE_LOCAL_DIR: TEST_LOCAL_DIR };
   const child = spawn(
-    tsx,
+    process.execPath,
     [
+      '--import',
+      'tsx',
       'local/start.ts',
       `--http-port=${TEST_PORTS.http}`,
       `--ws-port=${TEST_PORTS.webSocket}`,

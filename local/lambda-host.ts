@@ -99,8 +99,9 @@ export class LocalFunction {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: this.spec.memorySize },
     });
-    worker.stdout.pipe(this.log, { end: false });
-    worker.stderr.pipe(this.log, { end: false });
+    // Many environments share one log file: write chunks rather than pipe (no listener pile-up).
+    worker.stdout.on('data', (chunk: Buffer) => this.log.write(chunk));
+    worker.stderr.on('data', (chunk: Buffer) => this.log.write(chunk));
     let markReady: () => void = () => {};
     let failInit: (error: Error) => void = () => {};
     const environment: Environment = {

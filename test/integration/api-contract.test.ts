@@ -196,7 +196,7 @@ describe('rate limit', () => {
     expect((await api('POST', '/v1/jobs', { user: 'ivan', body: simulate })).status).toBe(202);
     // Every accepted job runs to completion.
     const last = accepted.at(-1) as string;
-    await untilStatus('grace', last, ['completed'], 60_000);
+    await untilStatus('grace', last, ['completed'], 90_000);
     const list = await api('GET', '/v1/jobs?status=completed&limit=100', { user: 'grace' });
     expect(list.body.jobs.length).toBeGreaterThan(0);
   });

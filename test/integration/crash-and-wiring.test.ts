@@ -27,7 +27,7 @@ describe('crashes', () => {
     });
     await untilStatus('judy', job.jobId, ['processing']);
     // Lease 30 s + one sweep tick.
-    const failed = await untilStatus('judy', job.jobId, ['failed', 'completed'], 60_000);
+    const failed = await untilStatus('judy', job.jobId, ['failed', 'completed'], 90_000);
     expect(failed).toMatchObject({
       status: 'failed',
       attempts: 1,

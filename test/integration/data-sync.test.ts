@@ -127,7 +127,7 @@ test('a 4xx answer fails at once; 5xx and 429 are retried with backoff until del
   });
   for (const route of ['/flaky', '/throttled']) {
     const job = await sync(`r${route.slice(1)}`, 1, route);
-    const done = await untilStatus('xena', job.jobId, ['completed', 'failed'], 30_000);
+    const done = await untilStatus('xena', job.jobId, ['completed', 'failed']);
     expect(done).toMatchObject({ status: 'completed', attempts: 2, result: { delivered: true } });
     const events = (await api('GET', `/v1/jobs/${job.jobId}/events`, { user: 'xena' })).body.events;
     expect(events.find((event: { to: string }) => event.to === 'retrying')?.error.code).toBe(
@@ -142,7 +142,7 @@ test('an unreachable webhook is retried, not failed', async () => {
     payload: { entity: { name: 'resume', id: 'r-down' }, version: 1, url: 'http://127.0.0.1:9/nothing' },
     maxAttempts: 2,
   });
-  const done = await untilStatus('xena', job.jobId, ['failed', 'completed'], 30_000);
+  const done = await untilStatus('xena', job.jobId, ['failed', 'completed']);
   expect(done).toMatchObject({
     status: 'failed',
     attempts: 2,

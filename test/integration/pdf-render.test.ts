@@ -22,7 +22,7 @@ const download = async (url: string) => Buffer.from(await (await fetch(url)).arr
 
 test('a resume renders to a real PDF in S3 with a working download link — and reads back as the same sections', async () => {
   const job = await submit('victor', { type: 'pdf.render', payload: { template: 'resume', data: resume } });
-  const done = await untilStatus('victor', job.jobId, ['completed', 'failed'], 30_000);
+  const done = await untilStatus('victor', job.jobId, ['completed', 'failed']);
   expect(done.status).toBe('completed');
   expect(done.result).toMatchObject({ pages: 1, fileKey: `results/rendered/victor/${job.jobId}/resume.pdf` });
   const pdf = await download(done.result.downloadUrl);
@@ -39,7 +39,7 @@ test('a resume renders to a real PDF in S3 with a working download link — and 
     type: 'resume.extract',
     payload: { fileKey: grant.body.fileKey },
   });
-  const extracted = await untilStatus('victor', extraction.jobId, ['completed', 'failed'], 30_000);
+  const extracted = await untilStatus('victor', extraction.jobId, ['completed', 'failed']);
   expect(extracted.result.sections).toMatchObject({
     contact: { name: 'Ada Lovelace', email: 'ada@example.com' },
     summary: 'Mathematician who writes programs for analytical engines.',
@@ -65,7 +65,7 @@ test('a report with a long table spans pages', async () => {
       },
     },
   });
-  const done = await untilStatus('victor', job.jobId, ['completed', 'failed'], 30_000);
+  const done = await untilStatus('victor', job.jobId, ['completed', 'failed']);
   expect(done.result.pages).toBeGreaterThan(1);
   expect((await download(done.result.downloadUrl)).length).toBe(done.result.bytes);
 });

@@ -17,7 +17,7 @@ const upload = async (user: TestUserName, fileName: string, contentType: string,
 const extract = async (user: TestUserName, fileKey: string) => {
   const job = await submit(user, { type: 'resume.extract', payload: { fileKey } });
   expect(job.priority).toBe('high');
-  return untilStatus(user, job.jobId, ['completed', 'failed'], 30_000);
+  return untilStatus(user, job.jobId, ['completed', 'failed']);
 };
 
 const EXPECTED_SECTIONS = {

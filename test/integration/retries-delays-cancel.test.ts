@@ -9,7 +9,7 @@ describe('retries with backoff', () => {
         payload: { durationMs: 100, steps: 2, failAttempts: 2 },
       });
       socket.send({ action: 'subscribe', jobId: job.jobId });
-      const done = await untilStatus('bob', job.jobId, ['completed', 'failed'], 40_000);
+      const done = await untilStatus('bob', job.jobId, ['completed', 'failed'], 60_000);
       expect(done).toMatchObject({ status: 'completed', attempts: 3 });
       expect(done).not.toHaveProperty('error');
 
@@ -88,7 +88,7 @@ describe('delays', () => {
     expect(runAt - Date.parse(job.createdAt)).toBe(3000);
     await sleep(1500);
     expect((await getJob('erin', job.jobId)).status).toBe('delayed');
-    const done = await untilStatus('erin', job.jobId, ['completed'], 20_000);
+    const done = await untilStatus('erin', job.jobId, ['completed']);
     expect(Date.parse(done.startedAt)).toBeGreaterThanOrEqual(runAt - 1000);
   });
 
@@ -96,7 +96,7 @@ describe('delays', () => {
     const runAt = new Date(Date.now() + 2000).toISOString();
     const job = await submit('erin', { type: 'system.simulate', payload: { durationMs: 10 }, runAt });
     expect(job.status).toBe('delayed');
-    await untilStatus('erin', job.jobId, ['completed'], 20_000);
+    await untilStatus('erin', job.jobId, ['completed']);
   });
 });
 
@@ -130,9 +130,10 @@ describe('cancel', () => {
       expect(['processing', 'cancelled']).toContain(requested.body.status);
       if (requested.body.status === 'processing') expect(requested.body.cancelRequested).toBe(true);
       const cancelledAt = Date.now();
-      const cancelled = await untilStatus('frank', job.jobId, ['cancelled', 'completed'], 20_000);
+      const cancelled = await untilStatus('frank', job.jobId, ['cancelled', 'completed']);
       expect(cancelled.status).toBe('cancelled');
-      expect(Date.now() - cancelledAt).toBeLessThan(15_000);
+      // Cooperative: the worker sees the flag on its next lease renewal (every 10 s), not at once.
+      expect(Date.now() - cancelledAt).toBeLessThan(30_000);
       const last = await socket.next((frame) => frame.type === 'job.cancelled');
       expect(last.jobId).toBe(job.jobId);
 
@@ -144,7 +145,7 @@ describe('cancel', () => {
       expect(retried.body).toMatchObject({ status: 'queued', attempts: 0 });
       await untilStatus('frank', job.jobId, ['processing']);
       await api('POST', `/v1/jobs/${job.jobId}/cancel`, { user: 'frank' });
-      await untilStatus('frank', job.jobId, ['cancelled'], 20_000);
+      await untilStatus('frank', job.jobId, ['cancelled']);
     } finally {
       await socket.close();
     }
@@ -154,7 +155,7 @@ describe('cancel', () => {
     const job = await submit('frank', { type: 'system.simulate', payload: { durationMs: 3000 } });
     const cancelled = await api('POST', `/v1/jobs/${job.jobId}/cancel`, { user: 'frank' });
     expect(cancelled.status).toBe(202);
-    const final = await untilStatus('frank', job.jobId, ['cancelled', 'completed'], 20_000);
+    const final = await untilStatus('frank', job.jobId, ['cancelled', 'completed']);
     expect(final.status).toBe('cancelled');
   });
 });

@@ -56,7 +56,7 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export const eventually = async <T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
-  timeoutMs = 20_000,
+  timeoutMs = 45_000,
   intervalMs = 200,
 ): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
@@ -84,7 +84,7 @@ export const submit = async (
 export const getJob = async (user: TestUser, jobId: string) =>
   (await api('GET', `/v1/jobs/${jobId}`, { user })).body;
 
-export const untilStatus = (user: TestUser, jobId: string, statuses: string[], timeoutMs = 20_000) =>
+export const untilStatus = (user: TestUser, jobId: string, statuses: string[], timeoutMs = 45_000) =>
   eventually(
     () => getJob(user, jobId),
     (job) => statuses.includes(job?.status),
@@ -119,7 +119,7 @@ export class SocketClient {
   }
 
   /** Resolves with the first frame (from `from` on) matching `match`. */
-  async next(match: (frame: any) => boolean, timeoutMs = 20_000, from = 0): Promise<any> {
+  async next(match: (frame: any) => boolean, timeoutMs = 45_000, from = 0): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.frames.slice(from).find(match);

@@ -61,6 +61,17 @@ const countersFor = (delta: StatsDelta, job: JobRecord, day: string, scope: stri
  * counter item is written once per batch.
  */
 export const addToStats = (delta: StatsDelta, change: JobChange): void => {
+  if (change.eventName === 'REMOVE') {
+    // Deleted by its TTL: the job leaves the gauge of the status it ended in.
+    const gone = change.oldJob;
+    if (!gone) return;
+    for (const scope of [scopes.all, scopes.user(gone.userId)]) {
+      const gauge = delta.gauges.get(scope) ?? {};
+      delta.gauges.set(scope, gauge);
+      add(gauge, gone.status, -1);
+    }
+    return;
+  }
   const job = change.newJob;
   if (!job) return;
   const previous = change.eventName === 'INSERT' ? undefined : change.oldJob?.status;

@@ -27,6 +27,12 @@ const jobItemChanges = [
   }),
 ];
 
+/** Job items deleted by their TTL: the dispatcher takes them out of the status gauges. */
+const jobItemRemovals = lambda.FilterCriteria.filter({
+  eventName: lambda.FilterRule.isEqual('REMOVE'),
+  dynamodb: { OldImage: { SK: { S: lambda.FilterRule.isEqual('JOB') } } },
+});
+
 /**
  * The two consumers of the job table's stream (AWS's guidance: at most two per stream):
  * `dispatch` — the outbox that turns saved jobs into queue messages and keeps statistics —
@@ -76,7 +82,10 @@ export class StreamConsumers extends Construct {
     props.table.grantReadWriteData(this.notify);
     props.socket.grantManageConnections(this.notify);
 
-    for (const consumer of [this.dispatch, this.notify]) {
+    for (const [consumer, filters] of [
+      [this.dispatch, [...jobItemChanges, jobItemRemovals]],
+      [this.notify, jobItemChanges],
+    ] as const) {
       consumer.addEventSource(
         new DynamoEventSource(props.table.table, {
           startingPosition: lambda.StartingPosition.TRIM_HORIZON,
@@ -86,7 +95,7 @@ export class StreamConsumers extends Construct {
           maxRecordAge: Duration.days(1),
           reportBatchItemFailures: true,
           onFailure: new SqsDlq(this.failures),
-          filters: jobItemChanges,
+          filters: [...filters],
         }),
       );
     }

@@ -95,6 +95,24 @@ describe('stream consumers', () => {
     },
   );
 
+  test('only the dispatcher also sees job items deleted by TTL (to keep the status gauges true)', () => {
+    const patternsOf = (name: string) => {
+      const mapping = logicalId(
+        template,
+        'AWS::Lambda::EventSourceMapping',
+        new RegExp(`^Streams${name}DynamoDB`),
+      );
+      return resources[mapping]?.Properties.FilterCriteria.Filters.map((filter: { Pattern: string }) =>
+        JSON.parse(filter.Pattern),
+      );
+    };
+    expect(patternsOf('Dispatch')).toContainEqual({
+      eventName: ['REMOVE'],
+      dynamodb: { OldImage: { SK: { S: ['JOB'] } } },
+    });
+    expect(patternsOf('Notify')).toHaveLength(1);
+  });
+
   test('dispatch may send to the work queues; notify only to its failure destination', () => {
     const sends = (pattern: RegExp) =>
       actionsOf(pattern).some(

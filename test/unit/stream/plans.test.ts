@@ -86,6 +86,15 @@ describe('dispatch: statistics', () => {
     expect(delta.gauges.get('ALL')).toEqual({ queued: 1, completed: 1, processing: -1 });
   });
 
+  test('a job deleted by its TTL leaves the gauge of its final status, and counts nothing else', () => {
+    const delta = emptyStatsDelta();
+    addToStats(delta, { eventName: 'REMOVE', oldJob: job({ status: 'completed', attempts: 1 }) });
+    expect(delta.gauges.get('ALL')).toEqual({ completed: -1 });
+    expect(delta.gauges.get('USER#user-1')).toEqual({ completed: -1 });
+    expect(delta.counters.size).toBe(0);
+    expect(messageFor({ eventName: 'REMOVE', oldJob: job() })).toBeUndefined();
+  });
+
   test('a change that keeps the status counts nothing', () => {
     const delta = emptyStatsDelta();
     const running = job({ status: 'processing', attempts: 1 });

@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RateLimitedError } from './errors';
 import { keys } from './table-keys';
+import { takeFromWindow } from './window-counter';
 
 /**
  * Per-user submission limit over fixed one-minute windows: one conditional counter
@@ -28,26 +28,14 @@ export class RateLimiter {
       Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
     );
     if (count > this.limitPerMinute) throw new RateLimitedError(retryAfter, this.limitPerMinute);
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.rateWindow(userId, minute),
-          UpdateExpression: 'ADD #count :count SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
-          ConditionExpression: 'attribute_not_exists(#count) OR #count <= :ceiling',
-          ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: {
-            ':count': count,
-            ':ceiling': this.limitPerMinute - count,
-            ':expiresAt': Math.floor(windowStart.getTime() / 1000) + 300,
-          },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new RateLimitedError(retryAfter, this.limitPerMinute);
-      }
-      throw error;
-    }
+    const taken = await takeFromWindow(
+      this.client,
+      this.tableName,
+      keys.rateWindow(userId, minute),
+      count,
+      this.limitPerMinute,
+      Math.floor(windowStart.getTime() / 1000) + 300,
+    );
+    if (!taken) throw new RateLimitedError(retryAfter, this.limitPerMinute);
   }
 }

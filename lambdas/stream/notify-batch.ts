@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { ConnectionStore } from '../core/connection-store';
-import { jobChangeOf } from '../core/stream-image';
+import { type JobChange, jobChangeOf } from '../core/stream-image';
 import type { JobLogger } from '../jobs/job-type';
 import { type Push, pushesFor } from './plan-pushes';
 
@@ -32,17 +32,16 @@ export const notifyBatch = async (
   deps: NotifyDependencies,
 ): Promise<NotifySummary> => {
   const summary: NotifySummary = { sent: 0, gone: 0, failed: 0 };
-  const byJob = new Map<string, DynamoDBRecord[]>();
+  const byJob = new Map<string, JobChange[]>();
   for (const record of records) {
     const change = jobChangeOf(record);
     const jobId = change.newJob?.jobId ?? change.oldJob?.jobId;
-    if (jobId) byJob.set(jobId, [...(byJob.get(jobId) ?? []), record]);
+    if (jobId) byJob.set(jobId, [...(byJob.get(jobId) ?? []), change]);
   }
   await Promise.all(
-    [...byJob.values()].map(async (jobRecords) => {
+    [...byJob.values()].map(async (jobChanges) => {
       const gone = new Set<string>();
-      for (const record of jobRecords) {
-        const change = jobChangeOf(record);
+      for (const change of jobChanges) {
         const pushes = pushesFor(change);
         const job = change.newJob;
         if (!job || pushes.length === 0) continue;

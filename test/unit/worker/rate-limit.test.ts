@@ -26,8 +26,9 @@ test('a start takes one token of the current second with one conditional update'
   const second = Math.floor(clock().getTime() / 1000);
   expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
     Key: { PK: 'TYPERATE#email.send', SK: String(second) },
-    ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-    ExpressionAttributeValues: expect.objectContaining({ ':limit': 14, ':one': 1 }),
+    ConditionExpression: 'attribute_not_exists(#count) OR #count <= :ceiling',
+    // One start, allowed while fewer than 14 were taken: count ≤ 14 − 1.
+    ExpressionAttributeValues: expect.objectContaining({ ':count': 1, ':ceiling': 13 }),
   });
 });
 

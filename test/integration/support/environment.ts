@@ -1,7 +1,17 @@
 import * as path from 'node:path';
 
-/** Ports of the test instance: next to the defaults, so a running `npm start` is left alone. */
-export const TEST_PORTS = { http: 4610, webSocket: 4611, dynamodb: 4612, queues: 4613, dashboard: 4614 };
+/**
+ * Ports of the test instance: next to the defaults, so a running `npm start` is left alone.
+ * `JOBQUEUE_TEST_PORT_BASE` moves all five, so two checkouts can run their suites side by side.
+ */
+const base = Number(process.env.JOBQUEUE_TEST_PORT_BASE ?? 4610);
+export const TEST_PORTS = {
+  http: base,
+  webSocket: base + 1,
+  dynamodb: base + 2,
+  queues: base + 3,
+  dashboard: base + 4,
+};
 export const TEST_LOCAL_DIR = path.join('.local', 'test');
 /** The sweep runs every minute in AWS; the tests run it every 2 s to observe a stall sooner. */
 export const TEST_SWEEP_INTERVAL_MS = 2000;

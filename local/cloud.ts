@@ -68,6 +68,15 @@ const USER_POOL_ID = `${REGION}_localpool`;
 const WEBSOCKET_API_ID = 'localws';
 const HTTP_API_ID = 'localhttp';
 
+/**
+ * Context only the local cloud sets: the README walkthrough mails example.com, and the
+ * end-to-end webhook receivers listen on 127.0.0.1. A deployed stack allows neither.
+ */
+export const LOCAL_CONTEXT = {
+  'jobqueue:emailRecipientDomains': ['example.com'],
+  'jobqueue:webhookAllowLoopback': true,
+} as const;
+
 /** Synthesizes the app as `cdk synth` does, minus bundling (handlers run from source here). */
 export const synthesize = (stackName: string): Promise<Template> =>
   new Promise((resolvePromise, reject) => {
@@ -78,7 +87,11 @@ export const synthesize = (stackName: string): Promise<Template> =>
       env: {
         ...process.env,
         CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({ ...(cdkJson.context ?? {}), 'aws:cdk:bundling-stacks': [] }),
+        CDK_CONTEXT_JSON: JSON.stringify({
+          ...(cdkJson.context ?? {}),
+          ...LOCAL_CONTEXT,
+          'aws:cdk:bundling-stacks': [],
+        }),
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -105,6 +105,9 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
         : undefined,
     emailFrom: emailFrom as string | undefined,
     jobRateLimits: rates as Record<string, number> | undefined,
+    emailRecipientDomains: optionalStrings(node, 'jobqueue:emailRecipientDomains'),
+    emailDailyQuota: optionalNumber(node, 'jobqueue:emailDailyQuota'),
+    uploadsPerDay: optionalNumber(node, 'jobqueue:uploadsPerDay'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

@@ -34,6 +34,12 @@ export interface JobQueueStackProps extends StackProps {
   readonly emailFrom?: string;
   /** Jobs started per second per type, overriding the registry. @default the registry's */
   readonly jobRateLimits?: Readonly<Record<string, number>>;
+  /** Domains users may email; admins may email anyone. @default none */
+  readonly emailRecipientDomains?: readonly string[];
+  /** Email recipients a user may send to per UTC day. @default 100 */
+  readonly emailDailyQuota?: number;
+  /** Uploads a user may start per UTC day. @default 200 */
+  readonly uploadsPerDay?: number;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -59,6 +65,7 @@ export class JobQueueStack extends Stack {
       emailFrom: props.emailFrom,
       maxUploadBytes: props.maxUploadBytes,
       jobRateLimits: props.jobRateLimits,
+      emailRecipientDomains: props.emailRecipientDomains,
       ...retention,
     });
     const api = new JobApi(this, 'Api', {
@@ -70,6 +77,9 @@ export class JobQueueStack extends Stack {
       rateLimitPerMinute: props.rateLimitPerMinute,
       maxUploadBytes: props.maxUploadBytes,
       corsAllowOrigins: props.corsAllowOrigins,
+      emailRecipientDomains: props.emailRecipientDomains,
+      emailDailyQuota: props.emailDailyQuota,
+      uploadsPerDay: props.uploadsPerDay,
       ...retention,
     });
     const socket = new ProgressSocket(this, 'Progress', { table, auth });

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import { documentClient, sqsClient } from '../core/aws-clients';
 import { ResultStore } from '../core/claim-check';
 import { readConfig } from '../core/config';
+import { DailyQuota } from '../core/daily-quota';
 import { NotFoundError, toErrorBody } from '../core/errors';
 import { JobStore } from '../core/job-store';
 import { logger } from '../core/observability';
@@ -33,6 +34,9 @@ const config = readConfig([
   'maxDelaySeconds',
   'completedRetentionDays',
   'failedRetentionDays',
+  'emailRecipientDomains',
+  'emailDailyQuota',
+  'uploadsPerDay',
 ]);
 
 const clock = () => new Date();
@@ -44,6 +48,7 @@ const dependencies: ApiDependencies = {
     clock,
   ),
   limiter: new RateLimiter(documentClient, config.tableName, config.rateLimitPerMinute, clock),
+  quotas: new DailyQuota(documentClient, config.tableName, clock),
   results: new ResultStore(s3Client, config.bucketName),
   documentClient,
   s3: s3Client,

@@ -56,6 +56,16 @@ const SETTINGS = {
   emailFrom: [ENV.emailFrom, z.string().min(3).max(320)],
   webhookSecretArn: [ENV.webhookSecretArn, z.string().min(1)],
   jobRateLimits: [ENV.jobRateLimits, jsonRecordOfRates],
+  // Unset means no domain: a function that forgets the variable refuses, never relays.
+  emailRecipientDomains: [
+    ENV.emailRecipientDomains,
+    z
+      .string()
+      .default('[]')
+      .pipe(jsonVariable(z.array(z.string().min(1).max(253).toLowerCase()).max(1000))),
+  ],
+  emailDailyQuota: [ENV.emailDailyQuota, positiveInt(100)],
+  uploadsPerDay: [ENV.uploadsPerDay, positiveInt(200)],
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
 import { PRIORITIES, type Priority } from '../../lambdas/core/priority';
 import { findJobType, maxJobTimeoutSeconds } from '../../lambdas/jobs/registry';
-import { ConfigurationError, requireIntegerInRange } from '../validation';
+import { ConfigurationError, requireDomains, requireIntegerInRange } from '../validation';
 import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
@@ -58,6 +58,11 @@ export interface WorkersProps {
   readonly jobRateLimits?: Readonly<Record<string, number>>;
   /** Largest upload a job reads (checked again with HeadObject). @default 10 MiB */
   readonly maxUploadBytes?: number;
+  /**
+   * Domains users may email (checked again before each send); admins may email anyone.
+   * @default none: users can send no email
+   */
+  readonly emailRecipientDomains?: readonly string[];
 }
 
 const EMAIL_ADDRESS = /^[^\s@<>]+@([^\s@<>]+\.[^\s@<>]+)$/;
@@ -88,6 +93,11 @@ export class Workers extends Construct {
         throw new ConfigurationError(this, `jobRateLimits names an unknown job type ${JSON.stringify(type)}`);
       requireIntegerInRange(this, `jobRateLimits.${type}`, perSecond, 1, 10_000);
     }
+    const emailRecipientDomains = requireDomains(
+      this,
+      'emailRecipientDomains',
+      props.emailRecipientDomains ?? [],
+    );
     const stack = Stack.of(this);
     // SES v2 authorizes SendEmail on the sending identity: the address or its domain.
     const sendEmail = new iam.PolicyStatement({
@@ -127,6 +137,7 @@ export class Workers extends Construct {
           [ENV.webhookSecretArn]: props.webhookSecret.secret.secretArn,
           [ENV.maxUploadBytes]: String(props.maxUploadBytes ?? 10 * 1024 * 1024),
           [ENV.jobRateLimits]: JSON.stringify(props.jobRateLimits ?? {}),
+          [ENV.emailRecipientDomains]: JSON.stringify(emailRecipientDomains),
         },
       });
       worker.addToRolePolicy(sendEmail);

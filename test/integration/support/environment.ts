@@ -39,5 +39,9 @@ export const TEST_USERS = [
   'victor',
   'walter',
   'xena',
+  'yolanda',
+  'zoe',
+  'quentin',
+  'ursula',
 ] as const;
 export type TestUser = (typeof TEST_USERS)[number] | 'admin';

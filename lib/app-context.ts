@@ -105,6 +105,7 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
         : undefined,
     emailFrom: emailFrom as string | undefined,
     jobRateLimits: rates as Record<string, number> | undefined,
+    webhookAllowLoopback: optionalBoolean(node, 'jobqueue:webhookAllowLoopback'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

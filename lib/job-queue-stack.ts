@@ -34,6 +34,8 @@ export interface JobQueueStackProps extends StackProps {
   readonly emailFrom?: string;
   /** Jobs started per second per type, overriding the registry. @default the registry's */
   readonly jobRateLimits?: Readonly<Record<string, number>>;
+  /** data.sync may reach loopback addresses (a local cloud's receivers), never other non-public ones. @default false */
+  readonly webhookAllowLoopback?: boolean;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -49,7 +51,7 @@ export class JobQueueStack extends Stack {
     const files = new FileStore(this, 'Files', { corsAllowedOrigins: props.corsAllowOrigins });
     const queues = new PriorityQueues(this, 'Queues', { consumerTimeout: workerTimeout() });
     const auth = new Auth(this, 'Auth', { externalIssuer: props.externalIssuer });
-    const webhookSecret = new WebhookSecret(this, 'Webhooks');
+    const webhookSecret = new WebhookSecret(this, 'Webhooks', { allowLoopback: props.webhookAllowLoopback });
     const workers = new Workers(this, 'Workers', {
       table,
       queues,
@@ -67,6 +69,7 @@ export class JobQueueStack extends Stack {
       workers,
       files,
       auth,
+      webhookSecret,
       rateLimitPerMinute: props.rateLimitPerMinute,
       maxUploadBytes: props.maxUploadBytes,
       corsAllowOrigins: props.corsAllowOrigins,

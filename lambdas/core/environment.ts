@@ -31,6 +31,8 @@ export const ENV = {
   jobRateLimits: 'JOB_RATE_LIMITS',
   /** ARN of the Secrets Manager secret that signs data.sync webhooks. */
   webhookSecretArn: 'WEBHOOK_SECRET_ARN',
+  /** `true` lets data.sync reach loopback addresses (the local cloud's receivers); never link-local. */
+  webhookAllowLoopback: 'WEBHOOK_ALLOW_LOOPBACK',
   /** Job type submitted by a scheduled rule (the rule's input may override it). */
   scheduledJobType: 'SCHEDULED_JOB_TYPE',
 } as const;

@@ -6,6 +6,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { refuseSystemDns } from '../support/no-system-dns';
 
 process.env.WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks';
 // The receiver below listens on 127.0.0.1, as in the local cloud; link-local stays refused.
@@ -20,6 +21,8 @@ jest.mock('node:dns/promises', () => ({
   }),
 }));
 const lookup = mockedLookup as unknown as jest.Mock;
+// And Node's own lookup, should a connection bypass the checked addresses.
+const systemLookup = refuseSystemDns();
 
 interface Delivery {
   readonly url?: string;
@@ -47,6 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  systemLookup.mockRestore();
   await new Promise<void>((resolve) => receiver.close(() => resolve()));
 });
 
@@ -81,6 +85,7 @@ beforeEach(() => {
   secrets.reset();
   dynamo.reset();
   lookup.mockReset();
+  systemLookup.mockClear();
   deliveries.length = 0;
   answer = 204;
   secrets.on(GetSecretValueCommand).resolves({ SecretString: STACK_SECRET });
@@ -121,6 +126,7 @@ test("another user's secret, the stack secret, or another URL do not verify the 
 
 test('the host is resolved once and the connection goes to the address that was checked', async () => {
   await (await load())(context());
+  expect(systemLookup).not.toHaveBeenCalled();
   expect(lookup).toHaveBeenCalledTimes(1);
   expect(lookup).toHaveBeenCalledWith('hooks.example.test', expect.objectContaining({ all: true }));
   expect(deliveries).toHaveLength(1);

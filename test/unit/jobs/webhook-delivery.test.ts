@@ -1,7 +1,7 @@
-import dns from 'node:dns';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
 import { postWebhook, type ResolveHost, resolveDeliveryTarget } from '../../../lambdas/jobs/webhook-delivery';
+import { refuseSystemDns } from '../support/no-system-dns';
 
 const strict = { allowLoopback: false };
 const local = { allowLoopback: true };
@@ -40,7 +40,7 @@ describe('resolveDeliveryTarget', () => {
   test('allowLoopback admits a name resolving to loopback, never to link-local', async () => {
     await expect(
       resolveDeliveryTarget('http://receiver.test:8080/in', local, resolvesTo('127.0.0.1')),
-    ).resolves.toMatchObject({ address: '127.0.0.1' });
+    ).resolves.toMatchObject({ addresses: [{ address: '127.0.0.1', family: 4 }] });
     await expect(
       resolveDeliveryTarget('http://receiver.test:8080/in', local, resolvesTo('169.254.169.254')),
     ).rejects.toMatchObject({ code: 'WEBHOOK_ADDRESS_REFUSED', retryable: false });
@@ -52,7 +52,10 @@ describe('resolveDeliveryTarget', () => {
       strict,
       resolvesTo('2606:4700::1', '93.184.216.34'),
     );
-    expect(target.address).toBe('2606:4700::1');
+    expect(target.addresses).toEqual([
+      { address: '2606:4700::1', family: 6 },
+      { address: '93.184.216.34', family: 4 },
+    ]);
     expect(target.url.href).toBe('https://hooks.example.com/in?a=1');
   });
 
@@ -74,7 +77,7 @@ describe('resolveDeliveryTarget', () => {
   test('an IP-literal URL is not resolved', async () => {
     const resolve = resolvesTo('10.0.0.1');
     const target = await resolveDeliveryTarget('http://93.184.216.34:8080/in', strict, resolve);
-    expect(target.address).toBe('93.184.216.34');
+    expect(target.addresses).toEqual([{ address: '93.184.216.34', family: 4 }]);
     expect(resolve).not.toHaveBeenCalled();
   });
 
@@ -100,6 +103,7 @@ describe('postWebhook', () => {
   let port: number;
   const received: Received[] = [];
   let answer = 204;
+  const systemLookup = refuseSystemDns();
 
   beforeAll(async () => {
     server = createServer((request, response) => {
@@ -116,30 +120,35 @@ describe('postWebhook', () => {
     port = (server.address() as AddressInfo).port;
   });
 
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(async () => {
+    systemLookup.mockRestore();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 
   beforeEach(() => {
     received.length = 0;
     answer = 204;
+    systemLookup.mockClear();
   });
 
-  const post = (url: string, address = '127.0.0.1') =>
+  const post = (url: string, ...addresses: string[]) =>
     postWebhook({
-      target: { url: new URL(url), address },
+      target: {
+        url: new URL(url),
+        addresses: (addresses.length > 0 ? addresses : ['127.0.0.1']).map((address) => ({
+          address,
+          family: 4,
+        })),
+      },
       headers: { 'content-type': 'application/json', 'x-signature': 'sha256=abc' },
       body: '{"a":1}',
       signal: AbortSignal.timeout(5000),
     });
 
   test('connects to the checked address with the name as Host, and does no lookup of its own', async () => {
-    // The real module object (a default import), so Node's own connect would see the spy.
-    const lookup = jest.spyOn(dns, 'lookup').mockImplementation(() => {
-      throw new Error('a lookup was made');
-    });
     const status = await post(`http://hooks.example.test:${port}/in?entity=r-1`);
     expect(status).toBe(204);
-    expect(lookup).not.toHaveBeenCalled();
-    lookup.mockRestore();
+    expect(systemLookup).not.toHaveBeenCalled();
     expect(received).toEqual([
       expect.objectContaining({
         method: 'POST',
@@ -160,9 +169,16 @@ describe('postWebhook', () => {
     expect(received.map((request) => request.url)).toEqual(['/in']);
   });
 
+  test('falls back from one checked address to the next, and to nothing else', async () => {
+    // 127.0.0.2 is loopback too, but nothing listens there on this port.
+    expect(await post(`http://hooks.example.test:${port}/in`, '127.0.0.2', '127.0.0.1')).toBe(204);
+    expect(received).toHaveLength(1);
+  });
+
   test('a refused connection rejects (the caller retries it)', async () => {
     // 127.0.0.2 is loopback too, but nothing listens there on this port.
     await expect(post(`http://hooks.example.test:${port}/in`, '127.0.0.2')).rejects.toThrow(/ECONNREFUSED/);
+    await expect(post(`http://hooks.example.test:${port}/in`, '127.0.0.2', '127.0.0.3')).rejects.toThrow();
   });
 });
 

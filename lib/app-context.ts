@@ -108,6 +108,7 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
     emailRecipientDomains: optionalStrings(node, 'jobqueue:emailRecipientDomains'),
     emailDailyQuota: optionalNumber(node, 'jobqueue:emailDailyQuota'),
     uploadsPerDay: optionalNumber(node, 'jobqueue:uploadsPerDay'),
+    webhookAllowLoopback: optionalBoolean(node, 'jobqueue:webhookAllowLoopback'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

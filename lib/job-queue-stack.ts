@@ -40,6 +40,8 @@ export interface JobQueueStackProps extends StackProps {
   readonly emailDailyQuota?: number;
   /** Uploads a user may start per UTC day. @default 200 */
   readonly uploadsPerDay?: number;
+  /** data.sync may reach loopback addresses (a local cloud's receivers), never other non-public ones. @default false */
+  readonly webhookAllowLoopback?: boolean;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -55,7 +57,7 @@ export class JobQueueStack extends Stack {
     const files = new FileStore(this, 'Files', { corsAllowedOrigins: props.corsAllowOrigins });
     const queues = new PriorityQueues(this, 'Queues', { consumerTimeout: workerTimeout() });
     const auth = new Auth(this, 'Auth', { externalIssuer: props.externalIssuer });
-    const webhookSecret = new WebhookSecret(this, 'Webhooks');
+    const webhookSecret = new WebhookSecret(this, 'Webhooks', { allowLoopback: props.webhookAllowLoopback });
     const workers = new Workers(this, 'Workers', {
       table,
       queues,
@@ -74,6 +76,7 @@ export class JobQueueStack extends Stack {
       workers,
       files,
       auth,
+      webhookSecret,
       rateLimitPerMinute: props.rateLimitPerMinute,
       maxUploadBytes: props.maxUploadBytes,
       corsAllowOrigins: props.corsAllowOrigins,

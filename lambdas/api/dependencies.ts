@@ -7,6 +7,7 @@ import type { DailyQuota } from '../core/daily-quota';
 import type { JobStore } from '../core/job-store';
 import type { Priority } from '../core/priority';
 import type { RateLimiter } from '../core/rate-limiter';
+import type { WebhookSecrets } from '../jobs/webhook-signing';
 
 /** What the route functions need; built once at cold start by handler.ts, faked in tests. */
 export interface ApiDependencies {
@@ -18,6 +19,8 @@ export interface ApiDependencies {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
+  /** Derives each user's data.sync signing secret (GET /v1/webhooks/secret). */
+  readonly webhookSecrets: WebhookSecrets;
   readonly clock: () => Date;
   readonly settings: {
     readonly tableName: string;

@@ -55,6 +55,13 @@ const SETTINGS = {
   jwtJwksUri: [ENV.jwtJwksUri, z.url().optional()],
   emailFrom: [ENV.emailFrom, z.string().min(3).max(320)],
   webhookSecretArn: [ENV.webhookSecretArn, z.string().min(1)],
+  webhookAllowLoopback: [
+    ENV.webhookAllowLoopback,
+    z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
+  ],
   jobRateLimits: [ENV.jobRateLimits, jsonRecordOfRates],
   // Unset means no domain: a function that forgets the variable refuses, never relays.
   emailRecipientDomains: [

@@ -37,6 +37,8 @@ export const ENV = {
   emailDailyQuota: 'EMAIL_DAILY_QUOTA',
   /** Uploads a user may start per UTC day. */
   uploadsPerDay: 'UPLOADS_PER_DAY',
+  /** `true` lets data.sync reach loopback addresses (the local cloud's receivers); never link-local. */
+  webhookAllowLoopback: 'WEBHOOK_ALLOW_LOOPBACK',
   /** Job type submitted by a scheduled rule (the rule's input may override it). */
   scheduledJobType: 'SCHEDULED_JOB_TYPE',
 } as const;

@@ -5,6 +5,7 @@ import { allowedRecipientDomains, recipientsOf, requireAllowedRecipients } from 
 import { defineJobType, type JobTypeDefinition } from './job-type';
 import { pdfRenderSchema } from './pdf-render-schema';
 import { requireOwnUpload } from './resume/uploads';
+import { webhookUrlSchema } from './webhook-address';
 
 /** An upload key as `POST /v1/uploads` returns it. */
 const fileKey = z
@@ -133,7 +134,7 @@ const definitions: readonly JobTypeDefinition[] = [
       .object({
         entity: z.object({ name: z.string().min(1).max(128), id: z.string().min(1).max(256) }).strict(),
         version: z.number().int().min(0),
-        url: z.url({ protocol: /^https?$/ }).max(2048),
+        url: webhookUrlSchema,
         data: z.record(z.string(), z.unknown()).optional(),
       })
       .strict(),

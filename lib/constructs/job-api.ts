@@ -14,6 +14,7 @@ import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
+import type { WebhookSecret } from './webhook-secret';
 import type { Workers } from './workers';
 
 export interface JobApiProps {
@@ -23,6 +24,8 @@ export interface JobApiProps {
   readonly workers: Workers;
   readonly files: FileStore;
   readonly auth: Auth;
+  /** Hands users their data.sync signing secret; its address policy checks webhook URLs at submission. */
+  readonly webhookSecret: WebhookSecret;
   /** Jobs a user may submit per minute. @default 120 */
   readonly rateLimitPerMinute?: number;
   /** Largest upload `POST /v1/uploads` grants. @default 10 MiB */
@@ -118,6 +121,7 @@ export class JobApi extends Construct {
         [ENV.emailRecipientDomains]: JSON.stringify(emailRecipientDomains),
         [ENV.emailDailyQuota]: String(emailDailyQuota),
         [ENV.uploadsPerDay]: String(uploadsPerDay),
+        ...props.webhookSecret.environment,
       },
     });
     props.table.grantReadWriteData(this.handler);
@@ -127,6 +131,8 @@ export class JobApi extends Construct {
     props.workers.grantPauseResume(this.handler);
     props.queues.grantManageDeadLetters(this.handler);
     props.queues.grantSend(this.handler);
+    // GET /v1/webhooks/secret derives the caller's signing secret from the stack's.
+    props.webhookSecret.grantRead(this.handler);
 
     const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.auth.issuer, {
       jwtAudience: props.auth.audience,

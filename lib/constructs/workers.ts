@@ -31,7 +31,7 @@ export interface WorkersProps {
   readonly table: JobTable;
   readonly queues: PriorityQueues;
   readonly files: FileStore;
-  /** Signs data.sync deliveries. */
+  /** Signs data.sync deliveries and says which addresses they may reach. */
   readonly webhookSecret: WebhookSecret;
   /**
    * Most concurrent invocations per priority queue (the event source's maxConcurrency,
@@ -134,7 +134,7 @@ export class Workers extends Construct {
           [ENV.completedRetentionDays]: String(props.completedRetentionDays),
           [ENV.failedRetentionDays]: String(props.failedRetentionDays),
           [ENV.emailFrom]: emailFrom,
-          [ENV.webhookSecretArn]: props.webhookSecret.secret.secretArn,
+          ...props.webhookSecret.environment,
           [ENV.maxUploadBytes]: String(props.maxUploadBytes ?? 10 * 1024 * 1024),
           [ENV.jobRateLimits]: JSON.stringify(props.jobRateLimits ?? {}),
           [ENV.emailRecipientDomains]: JSON.stringify(emailRecipientDomains),

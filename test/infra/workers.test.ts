@@ -126,22 +126,6 @@ describe('job types that call other services', () => {
     expect(resources).not.toContain('*');
   });
 
-  test('workers may read the webhook signing secret, which names itself by ARN in their environment', () => {
-    const secret = logicalId(typed, 'AWS::SecretsManager::Secret', /^WebhooksSecret/);
-    const statements = Object.values(typed.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement,
-    );
-    const reads = statements.filter((statement) =>
-      [statement.Action].flat().includes('secretsmanager:GetSecretValue'),
-    );
-    expect(reads).toHaveLength(4);
-    for (const read of reads) expect(read.Resource).toEqual({ Ref: secret });
-    const worker = logicalId(typed, 'AWS::Lambda::Function', /^WorkersLowWorker[0-9A-F]{8}$/);
-    expect(typed.toJSON().Resources[worker].Properties.Environment.Variables.WEBHOOK_SECRET_ARN).toEqual({
-      Ref: secret,
-    });
-  });
-
   test('the sender and per-type rates reach every worker', () => {
     const { template: rated } = synth({ jobRateLimits: { 'email.send': 1 } });
     const workers = Object.entries(rated.findResources('AWS::Lambda::Function')).filter(([id]) =>

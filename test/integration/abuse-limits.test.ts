@@ -90,24 +90,24 @@ describe('limits hold', () => {
   });
 
   test('a retry counts against the submission limit like a submit', async () => {
-    const job = await submit('xena', {
+    const job = await submit('wendy', {
       type: 'system.simulate',
       payload: { failAttempts: 1, failWith: 'fatal' },
     });
-    await untilStatus('xena', job.jobId, ['failed']);
+    await untilStatus('wendy', job.jobId, ['failed']);
     await awayFromMinuteEnd(20);
     // Use up this minute's 120: a batch of 100, then single jobs until the first 429.
     expect(
-      (await api('POST', '/v1/jobs/batch', { user: 'xena', body: { jobs: waitingJobs(100) } })).status,
+      (await api('POST', '/v1/jobs/batch', { user: 'wendy', body: { jobs: waitingJobs(100) } })).status,
     ).toBe(202);
     for (let extra = 0; extra <= 20; extra += 1) {
       const [body] = waitingJobs(1);
-      if ((await api('POST', '/v1/jobs', { user: 'xena', body })).status === 429) break;
+      if ((await api('POST', '/v1/jobs', { user: 'wendy', body })).status === 429) break;
     }
-    const retried = await api('POST', `/v1/jobs/${job.jobId}/retry`, { user: 'xena' });
+    const retried = await api('POST', `/v1/jobs/${job.jobId}/retry`, { user: 'wendy' });
     expect(retried.status).toBe(429);
     expect(Number(retried.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await api('GET', `/v1/jobs/${job.jobId}`, { user: 'xena' })).body.status).toBe('failed');
+    expect((await api('GET', `/v1/jobs/${job.jobId}`, { user: 'wendy' })).body.status).toBe('failed');
   });
 
   test('uploads have a daily quota; 50 parallel grants at its edge admit exactly what is left', async () => {

@@ -43,5 +43,6 @@ export const TEST_USERS = [
   'zoe',
   'quentin',
   'ursula',
+  'wendy',
 ] as const;
 export type TestUser = (typeof TEST_USERS)[number] | 'admin';

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiDependencies } from '../../../lambdas/api/dependencies';
@@ -8,6 +9,9 @@ import { ResultStore } from '../../../lambdas/core/claim-check';
 import { DailyQuota } from '../../../lambdas/core/daily-quota';
 import { JobStore } from '../../../lambdas/core/job-store';
 import { RateLimiter } from '../../../lambdas/core/rate-limiter';
+import { WebhookSecrets } from '../../../lambdas/jobs/webhook-signing';
+
+export const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks';
 
 export const NOW = new Date('2026-11-23T10:15:30.000Z');
 
@@ -29,6 +33,7 @@ export const apiDependencies = (
     s3,
     sqs: new SQSClient({ region: 'eu-west-1' }),
     lambda: new LambdaClient({ region: 'eu-west-1' }),
+    webhookSecrets: new WebhookSecrets(new SecretsManagerClient({ region: 'eu-west-1' }), WEBHOOK_SECRET_ARN),
     clock,
     settings: {
       tableName: 'jobs-test',

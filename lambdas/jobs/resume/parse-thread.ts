@@ -1,0 +1,180 @@
+import { type ResourceLimits, Worker } from 'node:worker_threads';
+import { JobFailure } from '../job-failure';
+import {
+  DOCUMENT_LIMITS,
+  type DocumentLimits,
+  type ParsedDocument,
+  type ParsedFormat,
+} from './document-parsers';
+import { tooComplex } from './zip-archive';
+
+/**
+ * The parse thread's code. In source (Jest, the local cloud) `parse-thread.mjs` beside this
+ * file compiles `parse-thread-main.ts` with tsx; in Lambda the worker's asset holds
+ * `parse-thread.mjs` beside the handler's bundle `index.mjs` — the bundle of
+ * `parse-thread-main.ts`, built by a second esbuild run (WORKER_THREAD_ENTRIES in
+ * lib/constructs/workers.ts). One relative URL thus finds the thread in both. A second
+ * bundle rather than re-entering the handler's bundle with a flag: the thread loads only
+ * the parsers (no AWS clients or handler config), and nothing in the handler's start-up
+ * has to know about threads.
+ */
+export const PARSE_THREAD_FILE = new URL('./parse-thread.mjs', import.meta.url);
+
+/**
+ * Longest a document is parsed. Shorter than the timeouts of the types that parse
+ * (resume.extract 60 s, resume.analyze 300 s), so a file that parses too long fails as
+ * FILE_TOO_COMPLEX (not retried) instead of timing the job out (retried).
+ */
+export const PARSE_TIME_LIMIT_MS = 20_000;
+
+/**
+ * Memory of one parse thread. Its heap is bounded here: running out ends the thread,
+ * not the worker and the other jobs of its batch.
+ */
+export const PARSE_RESOURCE_LIMITS: ResourceLimits = {
+  maxOldGenerationSizeMb: 256,
+  maxYoungGenerationSizeMb: 32,
+  stackSizeMb: 4,
+};
+
+/** Threads parsing at once in one worker process (a batch runs its jobs concurrently). */
+export const MAX_PARSE_THREADS = 2;
+
+export interface ParseThreadOptions {
+  /** The job's signal: aborting it terminates the thread and rethrows the signal's reason. */
+  readonly signal: AbortSignal;
+  /** @default PARSE_TIME_LIMIT_MS */
+  readonly timeLimitMs?: number;
+  /** @default PARSE_RESOURCE_LIMITS */
+  readonly resourceLimits?: ResourceLimits;
+  /** @default DOCUMENT_LIMITS */
+  readonly limits?: DocumentLimits;
+  /** The thread's module (tests run other code in it). @default PARSE_THREAD_FILE */
+  readonly threadFile?: URL;
+}
+
+/** What the parse thread receives (as workerData) and answers (one message). */
+export interface ParseRequest {
+  readonly format: ParsedFormat;
+  readonly bytes: Uint8Array;
+  readonly limits: DocumentLimits;
+}
+
+export type ParseAnswer =
+  | ({ readonly ok: true } & ParsedDocument)
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** Message the runner sends before terminating, so a parser between pages stops by itself. */
+export const ABORT_MESSAGE = 'abort';
+
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(signal: AbortSignal): Promise<() => void> {
+    signal.throwIfAborted();
+    if (this.free > 0) {
+      this.free -= 1;
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const grant = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          this.waiting.splice(this.waiting.indexOf(grant), 1);
+          reject(signal.reason);
+        };
+        this.waiting.push(grant);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    };
+  }
+}
+
+const slots = new Slots(MAX_PARSE_THREADS);
+
+/**
+ * Parses a PDF or DOCX in a worker thread with bounded memory, ended (`terminate()`) at
+ * `timeLimitMs` or when the job's signal aborts — synchronous parsing never yields to a
+ * timer, so only another thread can stop it. Out of memory or out of time is
+ * FILE_TOO_COMPLEX; the parser's own verdicts (CORRUPT_FILE, FILE_TOO_COMPLEX) come back
+ * as they were thrown. Resolves or rejects only once the thread has exited.
+ */
+export const parseInThread = async (
+  format: ParsedFormat,
+  bytes: Uint8Array,
+  options: ParseThreadOptions,
+): Promise<ParsedDocument> => {
+  const release = await slots.acquire(options.signal);
+  try {
+    return await runThread({ format, bytes, limits: options.limits ?? DOCUMENT_LIMITS }, options);
+  } finally {
+    release();
+  }
+};
+
+const runThread = (request: ParseRequest, options: ParseThreadOptions): Promise<ParsedDocument> =>
+  new Promise<ParsedDocument>((resolve, reject) => {
+    const { signal } = options;
+    const timeLimitMs = options.timeLimitMs ?? PARSE_TIME_LIMIT_MS;
+    const worker = new Worker(options.threadFile ?? PARSE_THREAD_FILE, {
+      workerData: request,
+      resourceLimits: options.resourceLimits ?? PARSE_RESOURCE_LIMITS,
+    });
+    let verdict: { ok: true; value: ParsedDocument } | { ok: false; error: unknown } | undefined;
+    const decide = (outcome: NonNullable<typeof verdict>) => {
+      if (verdict) return;
+      verdict = outcome;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      worker.postMessage(ABORT_MESSAGE);
+      void worker.terminate();
+    };
+    const timer = setTimeout(
+      () => decide({ ok: false, error: tooComplex(`reading it took longer than ${timeLimitMs / 1000} s`) }),
+      timeLimitMs,
+    );
+    const onAbort = () => decide({ ok: false, error: signal.reason });
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+
+    worker.on('message', (answer: ParseAnswer) =>
+      decide(
+        answer.ok
+          ? {
+              ok: true,
+              value: { text: answer.text, ...(answer.pages === undefined ? {} : { pages: answer.pages }) },
+            }
+          : { ok: false, error: new JobFailure(answer.code, answer.message, { retryable: false }) },
+      ),
+    );
+    worker.on('error', (error: Error & { code?: string }) =>
+      decide({
+        ok: false,
+        // Any other error (the thread's code failed to load) is ours, not the file's: retried.
+        error:
+          error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? tooComplex('reading it needs more memory than allowed')
+            : error,
+      }),
+    );
+    worker.on('exit', (code) => {
+      decide({ ok: false, error: new Error(`The parse thread exited (code ${code}) without an answer`) });
+      const outcome = verdict as NonNullable<typeof verdict>;
+      if (outcome.ok) resolve(outcome.value);
+      else reject(outcome.error);
+    });
+  });

@@ -1,42 +1,14 @@
 import { JobFailure } from '../job-failure';
 import {
-  DOCX_LIMITS,
-  inflateEntries,
-  readZipEntries,
+  corruptFile,
+  DOCUMENT_LIMITS,
+  type DocumentLimits,
+  type ParsedDocument,
+  type ParsedFormat,
   tooComplex,
-  writeStoredZip,
-  type ZipLimits,
-} from './zip-archive';
-
-/** Where reading a document stops: past these a file is FILE_TOO_COMPLEX, not a résumé. */
-export interface DocumentLimits {
-  readonly maxPages: number;
-  /** Characters of extracted text. */
-  readonly maxCharacters: number;
-  readonly zip: ZipLimits;
-}
-
-export const DOCUMENT_LIMITS: DocumentLimits = {
-  maxPages: 50,
-  maxCharacters: 200_000,
-  zip: DOCX_LIMITS,
-};
-
-export type ParsedFormat = 'pdf' | 'docx';
-
-export interface ParsedDocument {
-  readonly text: string;
-  readonly pages?: number;
-}
-
-export const corruptFile = (format: string, cause?: unknown) =>
-  new JobFailure('CORRUPT_FILE', `The ${format.toUpperCase()} file could not be read; it may be damaged.`, {
-    retryable: false,
-    cause,
-  });
-
-export const tooManyCharacters = (limit: number) =>
-  tooComplex(`it holds more than ${limit.toLocaleString('en-US')} characters of text`);
+  tooManyCharacters,
+} from './document-limits';
+import { inflateEntries, readZipEntries, writeStoredZip } from './zip-archive';
 
 /**
  * The text of a PDF: at most `maxPages` pages (a longer file is refused before any page is

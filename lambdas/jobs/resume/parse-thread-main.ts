@@ -2,9 +2,9 @@
 // Started by parse-thread.ts; bundled on its own as parse-thread.mjs for Lambda.
 import { parentPort, workerData } from 'node:worker_threads';
 import { JobFailure } from '../job-failure';
-import { corruptFile, parseDocument } from './document-parsers';
+import { corruptFile, tooComplex } from './document-limits';
+import { parseDocument } from './document-parsers';
 import { ABORT_MESSAGE, type ParseAnswer, type ParseRequest } from './parse-thread';
-import { tooComplex } from './zip-archive';
 
 const toAnswer = (error: unknown, format: string): ParseAnswer => {
   // Deep nesting (stack) or a string or array past V8's limits: the file, not the code.

@@ -5,20 +5,25 @@ import {
   type DocumentLimits,
   type ParsedDocument,
   type ParsedFormat,
-} from './document-parsers';
-import { tooComplex } from './zip-archive';
+  tooComplex,
+} from './document-limits';
+
+/** The parse thread's bundle in the worker's asset is `<PARSE_THREAD_NAME>.mjs`. */
+export const PARSE_THREAD_NAME = 'parse-thread';
+/** The parse thread's entry, relative to the project root (bundled for Lambda). */
+export const PARSE_THREAD_ENTRY = 'lambdas/jobs/resume/parse-thread-main.ts';
 
 /**
- * The parse thread's code. In source (Jest, the local cloud) `parse-thread.mjs` beside this
- * file compiles `parse-thread-main.ts` with tsx; in Lambda the worker's asset holds
- * `parse-thread.mjs` beside the handler's bundle `index.mjs` — the bundle of
- * `parse-thread-main.ts`, built by a second esbuild run (WORKER_THREAD_ENTRIES in
- * lib/constructs/workers.ts). One relative URL thus finds the thread in both. A second
- * bundle rather than re-entering the handler's bundle with a flag: the thread loads only
- * the parsers (no AWS clients or handler config), and nothing in the handler's start-up
- * has to know about threads.
+ * The parse thread's code, `parse-thread.mjs` beside this module. In source (Jest, the
+ * local cloud) that is the small file beside this one that compiles parse-thread-main.ts
+ * with tsx. In Lambda this module is inside the handler's bundle `index.mjs`, and the
+ * worker's asset holds `parse-thread.mjs` beside it: the bundle of parse-thread-main.ts,
+ * built by a second esbuild run (`threadEntries` of JobQueueFunction). One relative URL
+ * thus finds the thread in both. A second bundle rather than re-entering the handler's
+ * bundle with a workerData flag: the thread loads only the parsers (no AWS clients, no
+ * handler config), and the handler's start-up need not know about threads.
  */
-export const PARSE_THREAD_FILE = new URL('./parse-thread.mjs', import.meta.url);
+export const PARSE_THREAD_FILE = new URL(`./${PARSE_THREAD_NAME}.mjs`, import.meta.url);
 
 /**
  * Longest a document is parsed. Shorter than the timeouts of the types that parse

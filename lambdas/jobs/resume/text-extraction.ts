@@ -1,5 +1,5 @@
 import { JobFailure } from '../job-failure';
-import { corruptFile, DOCUMENT_LIMITS, type DocumentLimits, tooManyCharacters } from './document-parsers';
+import { corruptFile, DOCUMENT_LIMITS, type DocumentLimits, tooManyCharacters } from './document-limits';
 import { type ParseThreadOptions, parseInThread } from './parse-thread';
 
 export type ResumeFormat = 'pdf' | 'docx' | 'txt';

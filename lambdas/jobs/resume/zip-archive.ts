@@ -1,29 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import { JobFailure } from '../job-failure';
-
-/**
- * How much a DOCX (a zip) may unpack to. Word documents, images included, stay far below:
- * a résumé's XML is a few hundred KB and compresses about 10:1.
- */
-export interface ZipLimits {
-  readonly maxEntries: number;
-  /** Largest uncompressed size of one entry. */
-  readonly maxEntryBytes: number;
-  /** Largest uncompressed size of all entries together. */
-  readonly maxTotalBytes: number;
-  /** Largest uncompressed ÷ compressed size of an entry over `ratioCheckedAboveBytes`. */
-  readonly maxRatio: number;
-  /** Small entries may compress better than `maxRatio` (e.g. runs of spaces) without harm. */
-  readonly ratioCheckedAboveBytes: number;
-}
-
-export const DOCX_LIMITS: ZipLimits = {
-  maxEntries: 2_000,
-  maxEntryBytes: 20 * 1024 * 1024,
-  maxTotalBytes: 50 * 1024 * 1024,
-  maxRatio: 100,
-  ratioCheckedAboveBytes: 1024 * 1024,
-};
+import { DOCX_LIMITS, tooComplex, type ZipLimits } from './document-limits';
 
 /** One entry as the central directory declares it, with its (still compressed) data. */
 export interface ZipEntry {
@@ -51,11 +28,6 @@ const DEFLATED = 8;
 
 const corrupt = (reason: string) =>
   new JobFailure('CORRUPT_FILE', `The DOCX file could not be read; it may be damaged (${reason}).`, {
-    retryable: false,
-  });
-
-export const tooComplex = (reason: string) =>
-  new JobFailure('FILE_TOO_COMPLEX', `The file is too complex to read safely: ${reason}.`, {
     retryable: false,
   });
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { JobFailure } from '../../../lambdas/jobs/job-failure';
 import { findJobType } from '../../../lambdas/jobs/registry';
-import { DOCUMENT_LIMITS } from '../../../lambdas/jobs/resume/document-parsers';
+import { DOCUMENT_LIMITS } from '../../../lambdas/jobs/resume/document-limits';
 import {
   MAX_PARSE_THREADS,
   PARSE_TIME_LIMIT_MS,

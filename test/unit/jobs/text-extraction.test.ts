@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import PDFDocument from 'pdfkit';
-import { DOCUMENT_LIMITS } from '../../../lambdas/jobs/resume/document-parsers';
+import { DOCUMENT_LIMITS } from '../../../lambdas/jobs/resume/document-limits';
 import { parseInThread } from '../../../lambdas/jobs/resume/parse-thread';
 import { extractText } from '../../../lambdas/jobs/resume/text-extraction';
 import { docxBomb, docxOf, pdfWithPages } from '../support/hostile-files';

@@ -1,11 +1,7 @@
 import { deflateRawSync } from 'node:zlib';
 import mammoth from 'mammoth';
-import {
-  DOCX_LIMITS,
-  inflateEntries,
-  readZipEntries,
-  writeStoredZip,
-} from '../../../lambdas/jobs/resume/zip-archive';
+import { DOCX_LIMITS } from '../../../lambdas/jobs/resume/document-limits';
+import { inflateEntries, readZipEntries, writeStoredZip } from '../../../lambdas/jobs/resume/zip-archive';
 import { docxBomb, docxOf, randomEntry, rawZip } from '../support/hostile-files';
 
 const failureOf = (action: () => unknown) => {

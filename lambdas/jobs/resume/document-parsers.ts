@@ -10,6 +10,17 @@ import {
 } from './document-limits';
 import { inflateEntries, readZipEntries, writeStoredZip } from './zip-archive';
 
+/** Loads a format's parser, so that the parse time limit measures the file alone. */
+export const loadParser = async (format: ParsedFormat): Promise<void> => {
+  if (format === 'pdf') {
+    // Registering the worker module first lets pdf.js run in this thread (and bundle cleanly).
+    await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+    await import('pdfjs-dist/legacy/build/pdf.mjs');
+  } else {
+    await import('mammoth');
+  }
+};
+
 /**
  * The text of a PDF: at most `maxPages` pages (a longer file is refused before any page is
  * read) and `maxCharacters` characters (reading stops at the page that passes it); the
@@ -20,8 +31,7 @@ export const parsePdf = async (
   signal: AbortSignal,
   limits: DocumentLimits = DOCUMENT_LIMITS,
 ): Promise<ParsedDocument> => {
-  // Registering the worker module first lets pdf.js run in this thread (and bundle cleanly).
-  await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+  await loadParser('pdf');
   const { getDocument, VerbosityLevel } = await import('pdfjs-dist/legacy/build/pdf.mjs');
   let document: Awaited<ReturnType<typeof getDocument>['promise']>;
   try {

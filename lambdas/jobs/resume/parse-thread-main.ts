@@ -1,12 +1,13 @@
-// The parse thread: parses one document (workerData) and answers with one message.
-// Started by parse-thread.ts; bundled on its own as parse-thread.mjs for Lambda.
+// The parse thread: loads the parser, says it has started, parses one document
+// (workerData) and answers with one message. Started by parse-thread.ts; bundled on its
+// own as parse-thread.mjs for Lambda.
 import { parentPort, workerData } from 'node:worker_threads';
 import { JobFailure } from '../job-failure';
 import { corruptFile, tooComplex } from './document-limits';
-import { parseDocument } from './document-parsers';
-import { ABORT_MESSAGE, type ParseAnswer, type ParseRequest } from './parse-thread';
+import { loadParser, parseDocument } from './document-parsers';
+import { ABORT_MESSAGE, type ParseRequest, type ParseThreadMessage } from './parse-thread';
 
-const toAnswer = (error: unknown, format: string): ParseAnswer => {
+const failed = (error: unknown, format: string): ParseThreadMessage => {
   // Deep nesting (stack) or a string or array past V8's limits: the file, not the code.
   const failure =
     error instanceof JobFailure
@@ -14,7 +15,7 @@ const toAnswer = (error: unknown, format: string): ParseAnswer => {
       : error instanceof RangeError
         ? tooComplex('its structure is too deep or too large')
         : corruptFile(format, error);
-  return { ok: false, code: failure.code, message: failure.message };
+  return { kind: 'failed', code: failure.code, message: failure.message };
 };
 
 if (parentPort) {
@@ -24,14 +25,17 @@ if (parentPort) {
   port.on('message', (message: unknown) => {
     if (message === ABORT_MESSAGE) controller.abort(tooComplex('reading it was stopped'));
   });
-  let answer: ParseAnswer;
+  // A parser that cannot load is our fault, not the file's: let it surface as the thread's error.
+  await loadParser(request.format);
+  port.postMessage({ kind: 'started' } satisfies ParseThreadMessage);
+  let answer: ParseThreadMessage;
   try {
     answer = {
-      ok: true,
+      kind: 'parsed',
       ...(await parseDocument(request.format, request.bytes, controller.signal, request.limits)),
     };
   } catch (error) {
-    answer = toAnswer(error, request.format);
+    answer = failed(error, request.format);
   }
   // The runner terminates the thread once it has the answer.
   port.postMessage(answer);

@@ -58,16 +58,21 @@ export interface ParseThreadOptions {
   readonly threadFile?: URL;
 }
 
-/** What the parse thread receives (as workerData) and answers (one message). */
+/** What the parse thread receives (as workerData). */
 export interface ParseRequest {
   readonly format: ParsedFormat;
   readonly bytes: Uint8Array;
   readonly limits: DocumentLimits;
 }
 
-export type ParseAnswer =
-  | ({ readonly ok: true } & ParsedDocument)
-  | { readonly ok: false; readonly code: string; readonly message: string };
+/**
+ * What the parse thread posts: `started` once its parser is loaded (the time limit runs
+ * from there: loading is our code, not the file), then one `parsed` or `failed`.
+ */
+export type ParseThreadMessage =
+  | { readonly kind: 'started' }
+  | ({ readonly kind: 'parsed' } & ParsedDocument)
+  | { readonly kind: 'failed'; readonly code: string; readonly message: string };
 
 /** Message the runner sends before terminating, so a parser between pages stops by itself. */
 export const ABORT_MESSAGE = 'abort';
@@ -112,9 +117,9 @@ class Slots {
 const slots = new Slots(MAX_PARSE_THREADS);
 
 /**
- * Parses a PDF or DOCX in a worker thread with bounded memory, ended (`terminate()`) at
- * `timeLimitMs` or when the job's signal aborts — synchronous parsing never yields to a
- * timer, so only another thread can stop it. Out of memory or out of time is
+ * Parses a PDF or DOCX in a worker thread with bounded memory, ended (`terminate()`)
+ * `timeLimitMs` after the thread has started parsing, or when the job's signal aborts —
+ * synchronous parsing never yields to a timer, so only another thread can stop it. Out of memory or out of time is
  * FILE_TOO_COMPLEX; the parser's own verdicts (CORRUPT_FILE, FILE_TOO_COMPLEX) come back
  * as they were thrown. Resolves or rejects only once the thread has exited.
  */
@@ -140,6 +145,7 @@ const runThread = (request: ParseRequest, options: ParseThreadOptions): Promise<
       resourceLimits: options.resourceLimits ?? PARSE_RESOURCE_LIMITS,
     });
     let verdict: { ok: true; value: ParsedDocument } | { ok: false; error: unknown } | undefined;
+    let timer: NodeJS.Timeout | undefined;
     const decide = (outcome: NonNullable<typeof verdict>) => {
       if (verdict) return;
       verdict = outcome;
@@ -148,24 +154,25 @@ const runThread = (request: ParseRequest, options: ParseThreadOptions): Promise<
       worker.postMessage(ABORT_MESSAGE);
       void worker.terminate();
     };
-    const timer = setTimeout(
-      () => decide({ ok: false, error: tooComplex(`reading it took longer than ${timeLimitMs / 1000} s`) }),
-      timeLimitMs,
-    );
     const onAbort = () => decide({ ok: false, error: signal.reason });
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
 
-    worker.on('message', (answer: ParseAnswer) =>
-      decide(
-        answer.ok
-          ? {
-              ok: true,
-              value: { text: answer.text, ...(answer.pages === undefined ? {} : { pages: answer.pages }) },
-            }
-          : { ok: false, error: new JobFailure(answer.code, answer.message, { retryable: false }) },
-      ),
-    );
+    worker.on('message', (message: ParseThreadMessage) => {
+      if (message.kind === 'started') {
+        if (verdict || timer) return;
+        timer = setTimeout(
+          () =>
+            decide({ ok: false, error: tooComplex(`reading it took longer than ${timeLimitMs / 1000} s`) }),
+          timeLimitMs,
+        );
+      } else if (message.kind === 'parsed') {
+        const { text, pages } = message;
+        decide({ ok: true, value: { text, ...(pages === undefined ? {} : { pages }) } });
+      } else {
+        decide({ ok: false, error: new JobFailure(message.code, message.message, { retryable: false }) });
+      }
+    });
     worker.on('error', (error: Error & { code?: string }) =>
       decide({
         ok: false,

@@ -25,13 +25,26 @@ const threadFile = (name: string, code: string) => {
 };
 let spinning: URL;
 let allocating: URL;
+let slowToLoad: URL;
 
 beforeAll(() => {
   folder = mkdtempSync(path.join(tmpdir(), 'parse-thread-'));
-  spinning = threadFile('spinning.mjs', 'for (;;) {}\n');
+  const started =
+    "import { parentPort } from 'node:worker_threads'; parentPort.postMessage({ kind: 'started' });";
+  spinning = threadFile('spinning.mjs', `${started}\nfor (;;) {}\n`);
   allocating = threadFile(
     'allocating.mjs',
-    'const kept = []; for (;;) kept.push(new Array(100_000).fill({ page: kept.length }));\n',
+    `${started}\nconst kept = []; for (;;) kept.push(new Array(100_000).fill({ page: kept.length }));\n`,
+  );
+  // Loads for 1.5 s (blocking, like compiling a big module), then parses at once.
+  slowToLoad = threadFile(
+    'slow-to-load.mjs',
+    [
+      "import { parentPort } from 'node:worker_threads';",
+      'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);',
+      "parentPort.postMessage({ kind: 'started' });",
+      "parentPort.postMessage({ kind: 'parsed', text: 'loaded slowly, parsed fast' });",
+    ].join('\n'),
   );
 });
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -64,6 +77,16 @@ test('a parse that never ends is terminated at the time limit as FILE_TOO_COMPLE
   expect(elapsed).toBeLessThan(3000);
   // A 20 ms timer kept firing while the thread spun.
   expect(ticks).toBeGreaterThanOrEqual(25);
+});
+
+test('the time limit runs from the start of parsing: a thread slow to load its parser is not blamed on the file', async () => {
+  await expect(
+    parseInThread('pdf', Buffer.from('%PDF-'), {
+      signal: never(),
+      timeLimitMs: 1000,
+      threadFile: slowToLoad,
+    }),
+  ).resolves.toEqual({ text: 'loaded slowly, parsed fast' });
 });
 
 test('a parse that allocates without bound ends its own thread as FILE_TOO_COMPLEX; the next parse runs normally', async () => {

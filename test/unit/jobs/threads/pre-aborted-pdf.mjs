@@ -9,7 +9,7 @@ const controller = new AbortController();
 controller.abort(new Error('stopped before page 1'));
 try {
   const parsed = await parsePdf(workerData.bytes, controller.signal);
-  parentPort.postMessage({ ok: true, ...parsed });
+  parentPort.postMessage({ kind: 'parsed', ...parsed });
 } catch (error) {
-  parentPort.postMessage({ ok: false, code: 'STOPPED', message: error.message });
+  parentPort.postMessage({ kind: 'failed', code: 'STOPPED', message: error.message });
 }

@@ -34,7 +34,9 @@ export const PARSE_TIME_LIMIT_MS = 20_000;
 
 /**
  * Memory of one parse thread. Its heap is bounded here: running out ends the thread,
- * not the worker and the other jobs of its batch.
+ * not the worker and the other jobs of its batch. Buffers (ArrayBuffers) live outside
+ * the heap and outside these limits — pdf.js inflates a content stream into one, so a
+ * 200 KB PDF can hold a 200 MB stream — hence PARSE_MEMORY_BUDGET_MB as well.
  */
 export const PARSE_RESOURCE_LIMITS: ResourceLimits = {
   maxOldGenerationSizeMb: 256,
@@ -42,8 +44,21 @@ export const PARSE_RESOURCE_LIMITS: ResourceLimits = {
   stackSizeMb: 4,
 };
 
-/** Threads parsing at once in one worker process (a batch runs its jobs concurrently). */
-export const MAX_PARSE_THREADS = 2;
+/**
+ * Most the process's resident memory may grow while a thread parses (heap, buffers and
+ * the thread itself), checked every PARSE_MEMORY_CHECK_MS; past it the thread is ended
+ * as FILE_TOO_COMPLEX. Legitimate résumés need well under 150 MB.
+ */
+export const PARSE_MEMORY_BUDGET_MB = 384;
+export const PARSE_MEMORY_CHECK_MS = 50;
+
+/**
+ * Threads parsing at once in one worker process (a batch runs its jobs concurrently).
+ * One: the memory budget is measured on the whole process, so one thread at a time
+ * makes its growth that thread's; and a 1 GB Lambda has about half a vCPU, so a second
+ * thread would not parse any sooner.
+ */
+export const MAX_PARSE_THREADS = 1;
 
 export interface ParseThreadOptions {
   /** The job's signal: aborting it terminates the thread and rethrows the signal's reason. */
@@ -52,6 +67,8 @@ export interface ParseThreadOptions {
   readonly timeLimitMs?: number;
   /** @default PARSE_RESOURCE_LIMITS */
   readonly resourceLimits?: ResourceLimits;
+  /** @default PARSE_MEMORY_BUDGET_MB */
+  readonly memoryBudgetMb?: number;
   /** @default DOCUMENT_LIMITS */
   readonly limits?: DocumentLimits;
   /** The thread's module (tests run other code in it). @default PARSE_THREAD_FILE */
@@ -115,6 +132,7 @@ class Slots {
 }
 
 const slots = new Slots(MAX_PARSE_THREADS);
+const MB = 1024 * 1024;
 
 /**
  * Parses a PDF or DOCX in a worker thread with bounded memory, ended (`terminate()`)
@@ -146,10 +164,17 @@ const runThread = (request: ParseRequest, options: ParseThreadOptions): Promise<
     });
     let verdict: { ok: true; value: ParsedDocument } | { ok: false; error: unknown } | undefined;
     let timer: NodeJS.Timeout | undefined;
+    const outOfMemory = () => tooComplex('reading it needs more memory than allowed');
+    // The thread's buffers are outside its heap limits: watch the process as a whole.
+    const memoryCeiling = process.memoryUsage.rss() + (options.memoryBudgetMb ?? PARSE_MEMORY_BUDGET_MB) * MB;
+    const memoryWatch = setInterval(() => {
+      if (process.memoryUsage.rss() > memoryCeiling) decide({ ok: false, error: outOfMemory() });
+    }, PARSE_MEMORY_CHECK_MS);
     const decide = (outcome: NonNullable<typeof verdict>) => {
       if (verdict) return;
       verdict = outcome;
       clearTimeout(timer);
+      clearInterval(memoryWatch);
       signal.removeEventListener('abort', onAbort);
       worker.postMessage(ABORT_MESSAGE);
       void worker.terminate();
@@ -177,10 +202,7 @@ const runThread = (request: ParseRequest, options: ParseThreadOptions): Promise<
       decide({
         ok: false,
         // Any other error (the thread's code failed to load) is ours, not the file's: retried.
-        error:
-          error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? tooComplex('reading it needs more memory than allowed')
-            : error,
+        error: error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? outOfMemory() : error,
       }),
     );
     worker.on('exit', (code) => {

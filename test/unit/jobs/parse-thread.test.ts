@@ -26,6 +26,7 @@ const threadFile = (name: string, code: string) => {
 let spinning: URL;
 let allocating: URL;
 let slowToLoad: URL;
+let fillingBuffers: URL;
 
 beforeAll(() => {
   folder = mkdtempSync(path.join(tmpdir(), 'parse-thread-'));
@@ -35,6 +36,19 @@ beforeAll(() => {
   allocating = threadFile(
     'allocating.mjs',
     `${started}\nconst kept = []; for (;;) kept.push(new Array(100_000).fill({ page: kept.length }));\n`,
+  );
+  // Buffers live outside the heap limits (as pdf.js's inflated streams do): 1 MB every 2 ms, kept.
+  fillingBuffers = threadFile(
+    'filling-buffers.mjs',
+    [
+      started,
+      'const kept = [];',
+      'const pause = new Int32Array(new SharedArrayBuffer(4));',
+      'for (;;) {',
+      '  kept.push(Buffer.alloc(1024 * 1024, 1));',
+      '  Atomics.wait(pause, 0, 0, 2);',
+      '}',
+    ].join('\n'),
   );
   // Loads for 1.5 s (blocking, like compiling a big module), then parses at once.
   slowToLoad = threadFile(
@@ -103,6 +117,23 @@ test('a parse that allocates without bound ends its own thread as FILE_TOO_COMPL
   });
   const parsed = await parseInThread('pdf', await pdfWithPages(1), { signal: never() });
   expect(parsed).toEqual({ text: 'Page 1 of a resume', pages: 1 });
+});
+
+test('a parse that fills buffers outside its heap is ended by the memory budget as FILE_TOO_COMPLEX', async () => {
+  const started = Date.now();
+  await expect(
+    parseInThread('pdf', Buffer.from('%PDF-'), {
+      signal: never(),
+      timeLimitMs: 60_000,
+      memoryBudgetMb: 64,
+      threadFile: fillingBuffers,
+    }),
+  ).rejects.toMatchObject({
+    code: 'FILE_TOO_COMPLEX',
+    message: expect.stringContaining('more memory than allowed'),
+  });
+  // Ended by memory (64 MB at 500 MB/s), long before the time limit.
+  expect(Date.now() - started).toBeLessThan(10_000);
 });
 
 test("the job's signal terminates the thread at once and its reason is what the parse throws", async () => {

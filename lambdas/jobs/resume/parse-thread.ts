@@ -136,10 +136,12 @@ const MB = 1024 * 1024;
 
 /**
  * Parses a PDF or DOCX in a worker thread with bounded memory, ended (`terminate()`)
- * `timeLimitMs` after the thread has started parsing, or when the job's signal aborts —
- * synchronous parsing never yields to a timer, so only another thread can stop it. Out of memory or out of time is
- * FILE_TOO_COMPLEX; the parser's own verdicts (CORRUPT_FILE, FILE_TOO_COMPLEX) come back
- * as they were thrown. Resolves or rejects only once the thread has exited.
+ * `timeLimitMs` after the thread has started parsing, past the memory budget, or when the
+ * job's signal aborts — synchronous parsing never yields to a timer, so only another
+ * thread can stop it. Out of memory or out of time is FILE_TOO_COMPLEX (not retried); the
+ * parser's own verdicts (CORRUPT_FILE, FILE_TOO_COMPLEX) come back as they were thrown; an
+ * aborted signal rethrows its reason (the worker records TIMEOUT or the cancel). Resolves
+ * or rejects only once the thread has exited, so at most MAX_PARSE_THREADS ever exist.
  */
 export const parseInThread = async (
   format: ParsedFormat,

@@ -6,12 +6,18 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
 import { PRIORITIES, type Priority } from '../../lambdas/core/priority';
 import { findJobType, maxJobTimeoutSeconds } from '../../lambdas/jobs/registry';
+import { PARSE_THREAD_ENTRY, PARSE_THREAD_NAME } from '../../lambdas/jobs/resume/parse-thread';
 import { ConfigurationError, requireDomains, requireIntegerInRange } from '../validation';
 import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
 import type { WebhookSecret } from './webhook-secret';
+
+/** Code the workers run in worker threads, bundled beside the handler: uploads are parsed there. */
+export const WORKER_THREAD_ENTRIES: Readonly<Record<string, string>> = {
+  [PARSE_THREAD_NAME]: PARSE_THREAD_ENTRY,
+};
 
 /** Seconds a worker function lives beyond the longest job type's timeout, to record the outcome. */
 const OUTCOME_MARGIN_SECONDS = 30;
@@ -123,9 +129,11 @@ export class Workers extends Construct {
         timeout: props.timeout ?? workerTimeout(),
         memorySize: props.memorySize ?? 1024,
         // pdfkit reads its font metrics from disk; mammoth (DOCX) stays out of the bundle and
-        // loads only when a DOCX arrives. pdf.js is bundled: installed, its optional native
-        // canvas build would add ~70 MB to every worker.
+        // loads only when a DOCX arrives. pdf.js is bundled (into the parse thread's bundle):
+        // installed, its optional native canvas build would add ~70 MB to every worker.
+        // Uploads are parsed in a worker thread (parse-thread.ts), shipped as its own bundle.
         nodeModules: ['pdfkit', 'mammoth'],
+        threadEntries: WORKER_THREAD_ENTRIES,
         environment: {
           [ENV.tableName]: props.table.table.tableName,
           [ENV.bucketName]: props.files.bucket.bucketName,

@@ -109,6 +109,19 @@ describe('workers', () => {
     expect(actions).not.toContain('dynamodb:DeleteTable');
     expect(actions.filter((action: string) => action.endsWith('*'))).toEqual([]);
   });
+
+  test('every worker ships the parse thread its uploads are read in', () => {
+    for (const name of PRIORITIES) {
+      const worker = logicalId(
+        template,
+        'AWS::Lambda::Function',
+        new RegExp(`^Workers${name}Worker[0-9A-F]{8}$`),
+      );
+      expect(template.toJSON().Resources[worker].Metadata['jobqueue:threads']).toEqual({
+        'parse-thread.mjs': 'lambdas/jobs/resume/parse-thread-main.ts',
+      });
+    }
+  });
 });
 
 describe('job types that call other services', () => {

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import { documentClient, sqsClient } from '../core/aws-clients';
-import { ResultStore } from '../core/claim-check';
+import { ClaimCheck } from '../core/claim-check';
 import { readConfig } from '../core/config';
 import { NotFoundError, toErrorBody } from '../core/errors';
 import { JobStore } from '../core/job-store';
@@ -44,7 +44,7 @@ const dependencies: ApiDependencies = {
     clock,
   ),
   limiter: new RateLimiter(documentClient, config.tableName, config.rateLimitPerMinute, clock),
-  results: new ResultStore(s3Client, config.bucketName),
+  claimCheck: new ClaimCheck(s3Client, config.bucketName),
   documentClient,
   s3: s3Client,
   sqs: sqsClient,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { assertStorable } from '../core/claim-check';
 import { AppError, IdempotencyConflictError, toErrorBody, ValidationError } from '../core/errors';
 import type { JobRecord, JobView } from '../core/job';
 import { toJobView } from '../core/job';
@@ -7,6 +8,7 @@ import { newJob } from '../core/new-job';
 import { logger } from '../core/observability';
 import type { User } from '../core/user';
 import type { ApiDependencies } from './dependencies';
+import { viewOf } from './read-jobs';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 export const MAX_BATCH_SIZE = 100;
@@ -48,18 +50,34 @@ export interface SubmitOutcome {
   readonly job: JobView;
 }
 
-const buildJob = (body: unknown, context: SubmitContext, deps: ApiDependencies): JobRecord =>
-  newJob(body, {
+const buildJob = (body: unknown, context: SubmitContext, deps: ApiDependencies): JobRecord => {
+  const job = newJob(body, {
     userId: context.user.id,
     now: deps.clock(),
     maxDelaySeconds: deps.settings.maxDelaySeconds,
     defaultCorrelationId: context.requestId,
   });
-
-const outcomeOf = (result: CreateResult): SubmitOutcome => {
-  if (result.outcome === 'conflict') throw new IdempotencyConflictError();
-  return { statusCode: result.outcome === 'created' ? 202 : 200, job: toJobView(result.job) };
+  assertStorable(job);
+  return job;
 };
+
+/**
+ * The answer to a submission: a new job as submitted (its payload inline, wherever it is
+ * stored), or the job an Idempotency-Key already names, read back in full.
+ */
+const outcomeOf = async (
+  result: CreateResult,
+  submitted: JobRecord,
+  deps: ApiDependencies,
+): Promise<SubmitOutcome> => {
+  if (result.outcome === 'conflict') throw new IdempotencyConflictError();
+  if (result.outcome === 'created') return { statusCode: 202, job: toJobView(submitted) };
+  return { statusCode: 200, job: await viewOf(result.job, deps) };
+};
+
+/** Saves a validated job, its payload in S3 first when too large for the item. */
+const save = async (job: JobRecord, deps: ApiDependencies, claim?: IdempotencyClaim) =>
+  outcomeOf(await deps.store.create(await deps.claimCheck.prepareSubmission(job), claim), job, deps);
 
 /**
  * POST /v1/jobs. Validates, counts against the user's rate limit (an idempotent replay
@@ -74,7 +92,7 @@ export const submitJob = async (
   const job = buildJob(body, context, deps);
   if (!context.idempotencyKey) {
     await deps.limiter.reserve(context.user.id, 1);
-    return outcomeOf(await deps.store.create(job));
+    return save(job, deps);
   }
   const claim: IdempotencyClaim = {
     userId: context.user.id,
@@ -82,9 +100,9 @@ export const submitJob = async (
     requestHash: requestHash(body),
   };
   const earlier = await deps.store.findIdempotentJob(claim);
-  if (earlier) return outcomeOf(earlier);
+  if (earlier) return outcomeOf(earlier, job, deps);
   await deps.limiter.reserve(context.user.id, 1);
-  return outcomeOf(await deps.store.create(job, claim));
+  return save(job, deps, claim);
 };
 
 type BatchEntry =
@@ -139,7 +157,7 @@ export const submitBatch = async (
     const earlier = item.claim ? await deps.store.findIdempotentJob(item.claim) : undefined;
     if (earlier?.outcome === 'conflict')
       results[item.index] = { error: toErrorBody(new IdempotencyConflictError()).body.error };
-    else if (earlier) results[item.index] = { job: toJobView(earlier.job) };
+    else if (earlier) results[item.index] = { job: await viewOf(earlier.job, deps) };
     else fresh.push(item);
   }
 
@@ -147,7 +165,7 @@ export const submitBatch = async (
   await Promise.all(
     fresh.map(async ({ index, job, claim }) => {
       try {
-        const created = outcomeOf(await deps.store.create(job, claim));
+        const created = await save(job, deps, claim);
         results[index] = { job: created.job };
       } catch (error) {
         // Report per entry: the client learns exactly which jobs were accepted.

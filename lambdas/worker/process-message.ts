@@ -1,5 +1,5 @@
 import { backoffSeconds } from '../core/backoff';
-import type { ResultStore } from '../core/claim-check';
+import type { ClaimCheck } from '../core/claim-check';
 import type { JobError, JobRecord } from '../core/job';
 import type { JobMessage } from '../core/job-message';
 import type { JobQueueClient } from '../core/job-queue-client';
@@ -12,7 +12,8 @@ import { sanitizeErrorMessage } from './sanitize-error';
 export interface WorkerDependencies {
   readonly store: JobStore;
   readonly queue: JobQueueClient;
-  readonly results: ResultStore;
+  /** Offloads large payloads and results to S3 and reads them back. */
+  readonly claimCheck: ClaimCheck;
   readonly findJobType: (name: string) => JobTypeDefinition | undefined;
   readonly clock: () => Date;
   readonly logger: (job: JobRecord) => JobLogger;
@@ -157,6 +158,22 @@ const run = async (
     });
   }
 
+  // A payload too large for the item was claim-checked to S3 at submission (or to make room).
+  let payload: unknown;
+  try {
+    const loaded = await deps.claimCheck.payloadOf(job);
+    if (!loaded.found) {
+      return recordFailure(job, deps, logger, {
+        code: 'PAYLOAD_EXPIRED',
+        message: 'The payload of this job is no longer stored; submit it again',
+        retryable: false,
+      });
+    }
+    payload = loaded.value;
+  } catch (error) {
+    return recordFailure(job, deps, logger, toJobError(error));
+  }
+
   const controller = new AbortController();
   let aborted: Abort | undefined;
   const abort = (reason: Abort['reason']) => {
@@ -184,7 +201,7 @@ const run = async (
     const execution = handler({
       jobId: job.jobId,
       userId: job.userId,
-      payload: job.payload,
+      payload,
       attempt,
       maxAttempts: job.maxAttempts,
       idempotencyKey: `${job.jobId}:${attempt}`,
@@ -236,7 +253,13 @@ const run = async (
   }
   if (outcome?.ok) {
     const finishedAt = deps.clock();
-    const resultAttributes = await deps.results.prepare(job.jobId, outcome.result);
+    // Large fields move to S3 so the outcome always fits in the item.
+    const { set, remove } = await deps.claimCheck.fitUpdate(job, {
+      result: outcome.result,
+      completedAt: finishedAt.toISOString(),
+      durationMs: durationSince(job, finishedAt),
+      ...(lastProgress ? { progress: { ...lastProgress, percent: 100 } } : {}),
+    });
     const completed = await deps.store.transition({
       jobId: job.jobId,
       from: ['processing'],
@@ -244,12 +267,8 @@ const run = async (
       at: finishedAt.toISOString(),
       expectedAttempts: attempt,
       attempt,
-      set: {
-        ...resultAttributes,
-        completedAt: finishedAt.toISOString(),
-        durationMs: durationSince(job, finishedAt),
-        ...(lastProgress ? { progress: { ...lastProgress, percent: 100 } } : {}),
-      },
+      set,
+      remove,
     });
     logger.info('Job completed', { durationMs: durationSince(job, finishedAt) });
     return settled(completed, 'completed');
@@ -284,6 +303,7 @@ const recordFailure = async (
   if (error.retryable && attempt < job.maxAttempts && type) {
     const delaySeconds = backoffSeconds(type.backoff, attempt);
     const runAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
+    const { set, remove } = await deps.claimCheck.fitUpdate(job, { error, runAt });
     const retrying = await deps.store.transition({
       jobId: job.jobId,
       from: ['processing'],
@@ -292,11 +312,17 @@ const recordFailure = async (
       expectedAttempts: attempt,
       attempt,
       error,
-      set: { runAt },
+      set,
+      remove,
     });
     logger.warn('Job attempt failed; retrying', { error, attempt, runAt });
     return settled(retrying, 'retrying');
   }
+  const { set, remove } = await deps.claimCheck.fitUpdate(job, {
+    error,
+    completedAt: now.toISOString(),
+    durationMs: durationSince(job, now),
+  });
   const failed = await deps.store.transition({
     jobId: job.jobId,
     from: ['processing'],
@@ -305,7 +331,8 @@ const recordFailure = async (
     expectedAttempts: attempt,
     attempt,
     error,
-    set: { completedAt: now.toISOString(), durationMs: durationSince(job, now) },
+    set,
+    remove,
   });
   logger.error('Job failed', { error, attempt });
   return settled(failed, 'failed');

@@ -155,8 +155,8 @@ const payloadLeavesItem = (job: JobRecord): boolean =>
 
 /**
  * Refuses, before anything is written, a submission that cannot be stored with room for
- * its outcome even with its payload in S3: metadata stays inline (it is what lists and
- * pushes carry), so it is what must shrink (400 naming `metadata`).
+ * its outcome even with its payload in S3: metadata stays inline (lists and snapshots
+ * show it without reading S3), so it is what must shrink (400 naming `metadata`).
  */
 export const assertStorable = (job: JobRecord): void => {
   const { payload: _payload, ...withoutPayload } = job;

@@ -159,20 +159,20 @@ const run = async (
   }
 
   // A payload too large for the item was claim-checked to S3 at submission (or to make room).
-  let payload: unknown;
+  let loaded: Awaited<ReturnType<ClaimCheck['payloadOf']>>;
   try {
-    const loaded = await deps.claimCheck.payloadOf(job);
-    if (!loaded.found) {
-      return recordFailure(job, deps, logger, {
-        code: 'PAYLOAD_EXPIRED',
-        message: 'The payload of this job is no longer stored; submit it again',
-        retryable: false,
-      });
-    }
-    payload = loaded.value;
+    loaded = await deps.claimCheck.payloadOf(job);
   } catch (error) {
     return recordFailure(job, deps, logger, toJobError(error));
   }
+  if (!loaded.found) {
+    return recordFailure(job, deps, logger, {
+      code: 'PAYLOAD_EXPIRED',
+      message: 'The payload of this job is no longer stored; submit it again',
+      retryable: false,
+    });
+  }
+  const payload = loaded.value;
 
   const controller = new AbortController();
   let aborted: Abort | undefined;

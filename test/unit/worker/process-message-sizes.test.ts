@@ -57,6 +57,24 @@ describe('the worker and large jobs', () => {
     expect(estimateItemBytes(table.item ?? {})).toBeLessThan(ITEM_SIZE_BUDGET_BYTES);
   });
 
+  test('when the result alone does not make room, the payload leaves the item in the same write', async () => {
+    const payload = { result: 'r'.repeat(100 * KB), filler: 'f'.repeat(99 * KB) };
+    const table = new JobTableFake(dynamo, storedJob({ payload, metadata: { blob: 'm'.repeat(160 * KB) } }));
+    expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, dependencies(), budget)).toBe('completed');
+    const completion = table.updates.at(-1);
+    const removed = Object.entries(completion?.ExpressionAttributeNames ?? {})
+      .filter(
+        ([placeholder]) => /^#r\d+$/.test(placeholder) && completion?.UpdateExpression?.includes(placeholder),
+      )
+      .map(([, attribute]) => attribute);
+    expect(removed).toContain('payload');
+    expect(table.item).toMatchObject({
+      resultRef: { key: resultKey(JOB_ID) },
+      payloadRef: { key: payloadKey(JOB_ID) },
+    });
+    expect(bucket.json(payloadKey(JOB_ID))).toEqual(payload);
+  });
+
   test('a handler gets a payload kept in S3 as it was submitted', async () => {
     const payload = { durationMs: 10, text: 'p'.repeat(210 * KB) };
     bucket.objects.set(payloadKey(JOB_ID), JSON.stringify(payload));

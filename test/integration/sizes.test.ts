@@ -4,7 +4,9 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { MAX_INLINE_EVENTS } from '../../lambdas/core/item-size';
+import { JobStore } from '../../lambdas/core/job-store';
 import { api, getJob, SocketClient, stack, submit, untilStatus } from './support/client';
 
 // This file's user; no other file submits as xena.
@@ -12,10 +14,13 @@ const USER = 'xena';
 const KB = 1024;
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-const storedItem = async (jobId: string) => {
-  const client = DynamoDBDocumentClient.from(
+const tableClient = () =>
+  DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: stack().region, endpoint: stack().endpoints.dynamodb, credentials }),
   );
+
+const storedItem = async (jobId: string) => {
+  const client = tableClient();
   const { Item } = await client.send(
     new GetCommand({ TableName: stack().tableName, Key: { PK: `JOB#${jobId}`, SK: 'JOB' } }),
   );
@@ -116,5 +121,66 @@ test('the local @connections API refuses a post over 128 KB with 413 PayloadTooL
     ).rejects.toMatchObject({ name: 'PayloadTooLargeException', $metadata: { httpStatusCode: 413 } });
   } finally {
     management.destroy();
+  }
+});
+
+test('a job with a long history keeps a bounded log in DynamoDB: its first entry and the newest', async () => {
+  const client = tableClient();
+  const store = new JobStore(client, stack().tableName);
+  // A running job whose log is full (written directly: a hundred real retries would take
+  // minutes). Without a lease and never queued, no worker, sweep or dispatcher acts on it.
+  const jobId = `01JS${Date.now().toString(32).toUpperCase().padStart(22, '0')}`;
+  const at = (n: number) => new Date(Date.UTC(2026, 10, 29, 10, 0, 0, n)).toISOString();
+  const events = [
+    { at: at(0), from: null, to: 'queued', attempt: 0 },
+    ...Array.from({ length: MAX_INLINE_EVENTS - 1 }, (_, n) => ({
+      at: at(n + 1),
+      from: 'queued',
+      to: 'processing',
+      attempt: 1,
+    })),
+  ];
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: stack().tableName,
+        Item: {
+          PK: `JOB#${jobId}`,
+          SK: 'JOB',
+          jobId,
+          userId: USER,
+          type: 'system.simulate',
+          status: 'processing',
+          priority: 'low',
+          priorityValue: 1,
+          payload: {},
+          attempts: 1,
+          maxAttempts: 1,
+          createdAt: at(0),
+          updatedAt: at(0),
+          events,
+          version: 1,
+        },
+      }),
+    );
+    const failed = await store.transition({
+      jobId,
+      from: ['processing'],
+      to: 'failed',
+      at: at(500),
+      expectedAttempts: 1,
+      attempt: 1,
+      error: { code: 'HANDLER_ERROR', message: 'failed again', retryable: false },
+    });
+    expect(failed.ok).toBe(true);
+    const item = await storedItem(jobId);
+    expect(item?.events).toHaveLength(MAX_INLINE_EVENTS);
+    expect(item?.events[0]).toEqual(events[0]);
+    expect(item?.events[1]).toEqual(events[2]);
+    expect(item?.events.at(-1)).toMatchObject({ at: at(500), from: 'processing', to: 'failed' });
+    // The trim is no change of the job: the version counts the transition only.
+    expect(item?.version).toBe(2);
+  } finally {
+    client.destroy();
   }
 });

@@ -26,6 +26,9 @@ interface Connection {
 
 const connectionId = () => randomBytes(9).toString('base64url');
 
+/** API Gateway's largest WebSocket message (PostToConnection `Data`). */
+export const MAX_MESSAGE_BYTES = 128 * 1024;
+
 /**
  * The WebSocket API of the template: `$connect` runs the REQUEST authorizer (401 refuses
  * the upgrade) and the connect route; frames are routed by their `action`
@@ -167,10 +170,16 @@ export const startSocketGateway = async (options: SocketGatewayOptions): Promise
       response.writeHead(410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' });
       response.end(JSON.stringify({ message: 'Gone' }));
     };
-    const body = await readBody(request, 128 * 1024).catch(() => undefined);
+    const body = await readBody(request, MAX_MESSAGE_BYTES).catch(() => undefined);
     if (body === undefined) {
-      response.writeHead(413, { 'x-amzn-errortype': 'PayloadTooLargeException' });
-      return response.end();
+      // As API Gateway: a message over 128 KB is refused whole, whatever the connection.
+      response.writeHead(413, {
+        'content-type': 'application/json',
+        'x-amzn-errortype': 'PayloadTooLargeException',
+      });
+      return response.end(
+        JSON.stringify({ message: `The message is larger than ${MAX_MESSAGE_BYTES} bytes (128 KB)` }),
+      );
     }
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) return gone();
     switch (request.method) {

@@ -2,7 +2,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ResultStore } from '../core/claim-check';
+import type { ClaimCheck } from '../core/claim-check';
 import type { DailyQuota } from '../core/daily-quota';
 import type { JobStore } from '../core/job-store';
 import type { Priority } from '../core/priority';
@@ -14,7 +14,8 @@ export interface ApiDependencies {
   readonly store: JobStore;
   readonly limiter: RateLimiter;
   readonly quotas: DailyQuota;
-  readonly results: ResultStore;
+  /** Offloads large payloads and results to S3 and reads them back. */
+  readonly claimCheck: ClaimCheck;
   readonly documentClient: DynamoDBDocumentClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;

@@ -3,7 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { documentClient, sqsClient } from '../core/aws-clients';
-import { ResultStore } from '../core/claim-check';
+import { ClaimCheck } from '../core/claim-check';
 import { readConfig } from '../core/config';
 import { DailyQuota } from '../core/daily-quota';
 import { NotFoundError, toErrorBody } from '../core/errors';
@@ -55,7 +55,7 @@ const dependencies: ApiDependencies = {
   ),
   limiter: new RateLimiter(documentClient, config.tableName, config.rateLimitPerMinute, clock),
   quotas: new DailyQuota(documentClient, config.tableName, clock),
-  results: new ResultStore(s3Client, config.bucketName),
+  claimCheck: new ClaimCheck(s3Client, config.bucketName),
   documentClient,
   s3: s3Client,
   sqs: sqsClient,

@@ -1,9 +1,9 @@
 import { InvalidStateError } from '../core/errors';
-import { type JobView, toJobView } from '../core/job';
+import type { JobView } from '../core/job';
 import { canTransition, type JobStatus } from '../core/job-status';
 import type { User } from '../core/user';
 import type { ApiDependencies } from './dependencies';
-import { findVisibleJob } from './read-jobs';
+import { findVisibleJob, viewOf } from './read-jobs';
 
 /** Concurrent changes (a worker claiming, say) are re-read and decided again this often. */
 const MAX_RACES = 3;
@@ -22,9 +22,9 @@ export const cancelJob = async (
   for (let race = 0; race < MAX_RACES; race += 1) {
     const at = deps.clock().toISOString();
     if (job.status === 'processing') {
-      if (job.cancelRequested) return toJobView(job);
+      if (job.cancelRequested) return viewOf(job, deps);
       const requested = await deps.store.requestCancel(job.jobId, at);
-      if (requested.ok) return toJobView(requested.job);
+      if (requested.ok) return viewOf(requested.job, deps);
     } else if (canTransition(job.status, 'cancelled')) {
       const cancelled = await deps.store.transition({
         jobId: job.jobId,
@@ -36,7 +36,7 @@ export const cancelJob = async (
         set: { completedAt: at },
         remove: ['runAt'],
       });
-      if (cancelled.ok) return toJobView(cancelled.job);
+      if (cancelled.ok) return viewOf(cancelled.job, deps);
     } else {
       throw new InvalidStateError(`A ${job.status} job cannot be cancelled.`, job.status);
     }
@@ -91,5 +91,5 @@ export const retryJob = async (
     const status = retried.current?.status ?? job.status;
     throw new InvalidStateError(`The job changed meanwhile and is now ${status}.`, status);
   }
-  return toJobView(retried.job);
+  return viewOf(retried.job, deps);
 };

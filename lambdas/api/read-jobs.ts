@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INLINE_RESULT_LIMIT_BYTES } from '../core/claim-check';
 import { NotFoundError, ValidationError } from '../core/errors';
 import { ItemStore } from '../core/item-store';
 import { type JobRecord, type JobView, toJobView } from '../core/job';
@@ -39,12 +40,27 @@ export const findVisibleJob = async (
   return job;
 };
 
-/** GET /v1/jobs/{jobId}: an offloaded (large) result is loaded back in. */
+/** The job as clients see it, with an offloaded (large) payload and result read back in. */
+export const viewOf = async (job: JobRecord, deps: ApiDependencies): Promise<JobView> =>
+  toJobView(await deps.claimCheck.resolve(job));
+
+/** GET /v1/jobs/{jobId}. */
 export const getJob = async (
   jobId: string | undefined,
   user: User,
   deps: ApiDependencies,
-): Promise<JobView> => toJobView(await deps.results.resolve(await findVisibleJob(jobId, user, deps)));
+): Promise<JobView> => viewOf(await findVisibleJob(jobId, user, deps), deps);
+
+/**
+ * A job of a list page: its payload read back in (≤ 256 KB, the request body limit) and a
+ * result that left the item only to make room (≤ INLINE_RESULT_LIMIT_BYTES). Results over
+ * that limit stay out of lists, as they always have: a page would pass Lambda's response
+ * size; GET /v1/jobs/{jobId} has them.
+ */
+const listedViewOf = async (job: JobRecord, deps: ApiDependencies): Promise<JobView> => {
+  const smallResult = job.resultRef !== undefined && job.resultRef.bytes <= INLINE_RESULT_LIMIT_BYTES;
+  return toJobView(await deps.claimCheck.resolve(job, smallResult ? ['payload', 'result'] : ['payload']));
+};
 
 const listQuerySchema = z
   .object({
@@ -70,7 +86,7 @@ export const listJobs = async (
     after: parsed.cursor ? decodeCursor(parsed.cursor, LIST_POSITION) : undefined,
   });
   return {
-    jobs: page.jobs.map(toJobView),
+    jobs: await Promise.all(page.jobs.map((job) => listedViewOf(job, deps))),
     nextCursor: page.lastSortKey ? encodeCursor(page.lastSortKey) : null,
   };
 };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { assertStorable } from '../core/claim-check';
 import type { QuotaName } from '../core/daily-quota';
 import { AppError, IdempotencyConflictError, toErrorBody, ValidationError } from '../core/errors';
 import type { JobRecord, JobView } from '../core/job';
@@ -9,6 +10,7 @@ import { logger } from '../core/observability';
 import type { User } from '../core/user';
 import { findJobType } from '../jobs/registry';
 import type { ApiDependencies } from './dependencies';
+import { viewOf } from './read-jobs';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 export const MAX_BATCH_SIZE = 100;
@@ -50,14 +52,17 @@ export interface SubmitOutcome {
   readonly job: JobView;
 }
 
-const buildJob = (body: unknown, context: SubmitContext, deps: ApiDependencies): JobRecord =>
-  newJob(body, {
+const buildJob = (body: unknown, context: SubmitContext, deps: ApiDependencies): JobRecord => {
+  const job = newJob(body, {
     userId: context.user.id,
     isAdmin: context.user.isAdmin,
     now: deps.clock(),
     maxDelaySeconds: deps.settings.maxDelaySeconds,
     defaultCorrelationId: context.requestId,
   });
+  assertStorable(job);
+  return job;
+};
 
 const dailyLimit = (quota: QuotaName, deps: ApiDependencies): number =>
   quota === 'emails' ? deps.settings.emailDailyQuota : deps.settings.uploadsPerDay;
@@ -82,10 +87,23 @@ const reserveDailyQuotas = async (
   }
 };
 
-const outcomeOf = (result: CreateResult): SubmitOutcome => {
+/**
+ * The answer to a submission: a new job as submitted (its payload inline, wherever it is
+ * stored), or the job an Idempotency-Key already names, read back in full.
+ */
+const outcomeOf = async (
+  result: CreateResult,
+  submitted: JobRecord,
+  deps: ApiDependencies,
+): Promise<SubmitOutcome> => {
   if (result.outcome === 'conflict') throw new IdempotencyConflictError();
-  return { statusCode: result.outcome === 'created' ? 202 : 200, job: toJobView(result.job) };
+  if (result.outcome === 'created') return { statusCode: 202, job: toJobView(submitted) };
+  return { statusCode: 200, job: await viewOf(result.job, deps) };
 };
+
+/** Saves a validated job, its payload in S3 first when too large for the item. */
+const save = async (job: JobRecord, deps: ApiDependencies, claim?: IdempotencyClaim) =>
+  outcomeOf(await deps.store.create(await deps.claimCheck.prepareSubmission(job), claim), job, deps);
 
 /**
  * POST /v1/jobs. Validates, counts against the user's rate limit (an idempotent replay
@@ -101,7 +119,7 @@ export const submitJob = async (
   if (!context.idempotencyKey) {
     await deps.limiter.reserve(context.user.id, 1);
     await reserveDailyQuotas([job], context.user, deps);
-    return outcomeOf(await deps.store.create(job));
+    return save(job, deps);
   }
   const claim: IdempotencyClaim = {
     userId: context.user.id,
@@ -109,10 +127,10 @@ export const submitJob = async (
     requestHash: requestHash(body),
   };
   const earlier = await deps.store.findIdempotentJob(claim);
-  if (earlier) return outcomeOf(earlier);
+  if (earlier) return outcomeOf(earlier, job, deps);
   await deps.limiter.reserve(context.user.id, 1);
   await reserveDailyQuotas([job], context.user, deps);
-  return outcomeOf(await deps.store.create(job, claim));
+  return save(job, deps, claim);
 };
 
 type BatchEntry =
@@ -167,7 +185,7 @@ export const submitBatch = async (
     const earlier = item.claim ? await deps.store.findIdempotentJob(item.claim) : undefined;
     if (earlier?.outcome === 'conflict')
       results[item.index] = { error: toErrorBody(new IdempotencyConflictError()).body.error };
-    else if (earlier) results[item.index] = { job: toJobView(earlier.job) };
+    else if (earlier) results[item.index] = { job: await viewOf(earlier.job, deps) };
     else fresh.push(item);
   }
 
@@ -180,7 +198,7 @@ export const submitBatch = async (
   await Promise.all(
     fresh.map(async ({ index, job, claim }) => {
       try {
-        const created = outcomeOf(await deps.store.create(job, claim));
+        const created = await save(job, deps, claim);
         results[index] = { job: created.job };
       } catch (error) {
         // Report per entry: the client learns exactly which jobs were accepted.

@@ -7,6 +7,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { eventsToDrop } from './item-size';
 import type { JobError, JobEvent, JobProgress, JobRecord } from './job';
 import { canTransition, isTerminal, type JobStatus } from './job-status';
 import { INDEX, keys, LEASE_SHARDS } from './table-keys';
@@ -92,6 +93,9 @@ const TABLE_KEY_ATTRIBUTES = [
 ] as const;
 
 const LEASE_ATTRIBUTES = ['leaseUntil', 'LEASEPK', 'LEASESK'] as const;
+
+/** Keeps one trim's update expression well under DynamoDB's 4 KB expression limit. */
+const MAX_EVENTS_DROPPED_PER_WRITE = 150;
 
 const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
@@ -347,13 +351,41 @@ export class JobStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { ok: true, job: toJobRecord(Attributes ?? {}) };
+      return { ok: true, job: await this.boundEvents(toJobRecord(Attributes ?? {})) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         return { ok: false, current: await this.get(request.jobId) };
       }
       throw error;
     }
+  }
+
+  /**
+   * Keeps the transition log inside the item bounded (a job retried again and again would
+   * otherwise grow it to DynamoDB's item limit): once it passes its bounds, the oldest
+   * entries after the first are removed in a follow-up write, off the happy path. The
+   * write is conditional on the log's length, so entries appended meanwhile are never
+   * lost; a failed trim is left to the next transition, the outcome is already recorded.
+   */
+  private async boundEvents(job: JobRecord): Promise<JobRecord> {
+    const drop = Math.min(eventsToDrop(job.events), MAX_EVENTS_DROPPED_PER_WRITE);
+    if (drop === 0) return job;
+    const removals = Array.from({ length: drop }, (_, index) => `#events[${index + 1}]`);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.job(job.jobId),
+          UpdateExpression: `REMOVE ${removals.join(', ')}`,
+          ConditionExpression: 'size(#events) = :length',
+          ExpressionAttributeNames: { '#events': 'events' },
+          ExpressionAttributeValues: { ':length': job.events.length },
+        }),
+      );
+    } catch {
+      return job;
+    }
+    return { ...job, events: [...job.events.slice(0, 1), ...job.events.slice(1 + drop)] };
   }
 
   /** Asks a running job to stop; the worker sees the flag on its next lease renewal. */

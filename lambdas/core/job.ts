@@ -33,6 +33,12 @@ export interface JobEvent {
   readonly error?: JobError;
 }
 
+/** Where an offloaded field lives in the bucket (claim check), and its serialized size. */
+export interface ObjectRef {
+  readonly key: string;
+  readonly bytes: number;
+}
+
 /** A job as stored (minus table keys). */
 export interface JobRecord {
   readonly jobId: string;
@@ -42,7 +48,11 @@ export interface JobRecord {
   readonly priority: Priority;
   readonly priorityValue: number;
   readonly payload: unknown;
+  /** Set instead of `payload` when the payload was too large for the item. */
+  readonly payloadRef?: ObjectRef;
   readonly result?: unknown;
+  /** Set instead of `result` when the result was too large for the item. */
+  readonly resultRef?: ObjectRef;
   readonly error?: JobError;
   readonly progress?: JobProgress;
   readonly attempts: number;
@@ -74,7 +84,15 @@ export interface JobRecord {
 /** The job as the contract shows it to clients: the stored job minus its internals. */
 export type JobView = Omit<
   JobRecord,
-  'userId' | 'updatedAt' | 'leaseUntil' | 'events' | 'version' | 'expiresAt' | 'submittedByAdmin'
+  | 'userId'
+  | 'updatedAt'
+  | 'leaseUntil'
+  | 'events'
+  | 'version'
+  | 'expiresAt'
+  | 'submittedByAdmin'
+  | 'payloadRef'
+  | 'resultRef'
 >;
 
 export const toJobView = (job: JobRecord): JobView => {

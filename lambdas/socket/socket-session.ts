@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { ConnectionStore } from '../core/connection-store';
 import { toJobView } from '../core/job';
 import type { JobStore } from '../core/job-store';
+import { encodeFrame, type ServerFrame } from '../core/socket-frame';
 import { canSee } from '../core/user';
 
 export interface SocketDependencies {
@@ -23,12 +24,9 @@ const frameSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ping') }).strict(),
 ]);
 
-type ServerFrame = { readonly type: string; readonly [field: string]: unknown };
-
+/** A frame over API Gateway's limit (a snapshot with a large job) goes without its large fields. */
 const send = (deps: SocketDependencies, connectionId: string, frame: ServerFrame) =>
-  deps.management.send(
-    new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }),
-  );
+  deps.management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: encodeFrame(frame) }));
 
 const errorFrame = (code: 'VALIDATION_ERROR' | 'NOT_FOUND', message: string): ServerFrame => ({
   type: 'error',
@@ -97,5 +95,11 @@ export const handleFrame = async (
     return send(deps, connectionId, errorFrame('NOT_FOUND', 'No such job.'));
   await deps.connections.subscribe(connectionId, { jobId: request.jobId });
   const snapshot = (await deps.jobs.get(request.jobId)) ?? visible;
-  return send(deps, connectionId, { type: 'job.snapshot', job: toJobView(snapshot) });
+  // A payload or result kept in S3 (claim check) is not read here: the client reads the job.
+  const offloaded = snapshot.payloadRef !== undefined || snapshot.resultRef !== undefined;
+  return send(deps, connectionId, {
+    type: 'job.snapshot',
+    job: toJobView(snapshot),
+    ...(offloaded ? { truncated: true } : {}),
+  });
 };

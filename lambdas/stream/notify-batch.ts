@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { ConnectionStore } from '../core/connection-store';
+import { encodeFrame } from '../core/socket-frame';
 import { type JobChange, jobChangeOf } from '../core/stream-image';
 import type { JobLogger } from '../jobs/job-type';
 import { type Push, pushesFor } from './plan-pushes';
@@ -67,7 +68,8 @@ const deliver = async (
   for (const push of pushes) {
     try {
       await deps.management.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(push)) }),
+        // A push over API Gateway's frame limit goes without its large fields (truncated).
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: encodeFrame(push) }),
       );
       summary.sent += 1;
     } catch (error) {

@@ -25,7 +25,8 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * The pushes one change calls for, in order: one per transition the change appended to
  * the job's log (so `processing` always precedes that attempt's progress), then a
  * `job.progress` if progress or item counts moved — unless the job just finished, whose
- * terminal push is then the last word.
+ * terminal push is then the last word. A result kept in S3 (claim check) is not pushed:
+ * the push says `truncated: true` and the client reads the job.
  */
 export const pushesFor = (change: JobChange): Push[] => {
   const job = change.newJob;
@@ -37,6 +38,7 @@ export const pushesFor = (change: JobChange): Push[] => {
     const terminal = TERMINAL_PUSH[event.to];
     const isLast = event === newEvents.at(-1);
     if (terminal === 'job.completed') {
+      if (isLast && job.resultRef) return { type: terminal, ...base, truncated: true };
       return { type: terminal, ...base, ...(isLast && 'result' in job ? { result: job.result } : {}) };
     }
     if (terminal) return { type: terminal, ...base, ...(event.error ? { error: event.error } : {}) };

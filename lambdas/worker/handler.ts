@@ -5,7 +5,7 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient, sqsClient } from '../core/aws-clients';
-import { ResultStore } from '../core/claim-check';
+import { ClaimCheck } from '../core/claim-check';
 import { readConfig } from '../core/config';
 import { jobMessageSchema } from '../core/job-message';
 import { JobQueueClient } from '../core/job-queue-client';
@@ -35,7 +35,7 @@ const dependencies: WorkerDependencies = {
     failedDays: config.failedRetentionDays,
   }),
   queue: new JobQueueClient(sqsClient, config.queueUrls),
-  results: new ResultStore(s3Client, config.bucketName),
+  claimCheck: new ClaimCheck(s3Client, config.bucketName),
   findJobType,
   clock: () => new Date(),
   logger: jobLogger,

@@ -1,5 +1,5 @@
 import { backoffSeconds } from '../core/backoff';
-import type { ResultStore } from '../core/claim-check';
+import type { ClaimCheck } from '../core/claim-check';
 import { AppError } from '../core/errors';
 import type { JobError, JobRecord } from '../core/job';
 import type { JobMessage } from '../core/job-message';
@@ -13,7 +13,8 @@ import { sanitizeErrorMessage } from './sanitize-error';
 export interface WorkerDependencies {
   readonly store: JobStore;
   readonly queue: JobQueueClient;
-  readonly results: ResultStore;
+  /** Offloads large payloads and results to S3 and reads them back. */
+  readonly claimCheck: ClaimCheck;
   readonly findJobType: (name: string) => JobTypeDefinition | undefined;
   readonly clock: () => Date;
   readonly logger: (job: JobRecord) => JobLogger;
@@ -86,7 +87,11 @@ export const processJobMessage = async (
   }
 
   const type = deps.findJobType(job.type);
-  if (type?.mayEndProcess?.(job.payload) && deps.runAlone) await deps.runAlone();
+  if (type?.mayEndProcess && deps.runAlone) {
+    // A payload kept in S3 is not read yet: such a job is held back as if it could end the process.
+    const mayEnd = job.payload === undefined || type.mayEndProcess(job.payload);
+    if (mayEnd) await deps.runAlone();
+  }
 
   // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
   const startedAt = deps.clock();
@@ -165,7 +170,23 @@ const run = async (
     });
   }
 
-  const refusal = refusalOf(type, job);
+  // A payload too large for the item was claim-checked to S3 at submission (or to make room).
+  let loaded: Awaited<ReturnType<ClaimCheck['payloadOf']>>;
+  try {
+    loaded = await deps.claimCheck.payloadOf(job);
+  } catch (error) {
+    return recordFailure(job, deps, logger, toJobError(error));
+  }
+  if (!loaded.found) {
+    return recordFailure(job, deps, logger, {
+      code: 'PAYLOAD_EXPIRED',
+      message: 'The payload of this job is no longer stored; submit it again',
+      retryable: false,
+    });
+  }
+  const payload = loaded.value;
+
+  const refusal = refusalOf(type, { ...job, payload });
   if (refusal) return recordFailure(job, deps, logger, refusal);
 
   const controller = new AbortController();
@@ -195,7 +216,7 @@ const run = async (
     const execution = handler({
       jobId: job.jobId,
       userId: job.userId,
-      payload: job.payload,
+      payload,
       attempt,
       maxAttempts: job.maxAttempts,
       idempotencyKey: `${job.jobId}:${attempt}`,
@@ -247,7 +268,13 @@ const run = async (
   }
   if (outcome?.ok) {
     const finishedAt = deps.clock();
-    const resultAttributes = await deps.results.prepare(job.jobId, outcome.result);
+    // Large fields move to S3 so the outcome always fits in the item.
+    const { set, remove } = await deps.claimCheck.fitUpdate(job, {
+      result: outcome.result,
+      completedAt: finishedAt.toISOString(),
+      durationMs: durationSince(job, finishedAt),
+      ...(lastProgress ? { progress: { ...lastProgress, percent: 100 } } : {}),
+    });
     const completed = await deps.store.transition({
       jobId: job.jobId,
       from: ['processing'],
@@ -255,12 +282,8 @@ const run = async (
       at: finishedAt.toISOString(),
       expectedAttempts: attempt,
       attempt,
-      set: {
-        ...resultAttributes,
-        completedAt: finishedAt.toISOString(),
-        durationMs: durationSince(job, finishedAt),
-        ...(lastProgress ? { progress: { ...lastProgress, percent: 100 } } : {}),
-      },
+      set,
+      remove,
     });
     logger.info('Job completed', { durationMs: durationSince(job, finishedAt) });
     return settled(completed, 'completed');
@@ -321,6 +344,7 @@ const recordFailure = async (
   if (error.retryable && attempt < job.maxAttempts && type) {
     const delaySeconds = backoffSeconds(type.backoff, attempt);
     const runAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
+    const { set, remove } = await deps.claimCheck.fitUpdate(job, { error, runAt });
     const retrying = await deps.store.transition({
       jobId: job.jobId,
       from: ['processing'],
@@ -329,11 +353,17 @@ const recordFailure = async (
       expectedAttempts: attempt,
       attempt,
       error,
-      set: { runAt },
+      set,
+      remove,
     });
     logger.warn('Job attempt failed; retrying', { error, attempt, runAt });
     return settled(retrying, 'retrying');
   }
+  const { set, remove } = await deps.claimCheck.fitUpdate(job, {
+    error,
+    completedAt: now.toISOString(),
+    durationMs: durationSince(job, now),
+  });
   const failed = await deps.store.transition({
     jobId: job.jobId,
     from: ['processing'],
@@ -342,7 +372,8 @@ const recordFailure = async (
     expectedAttempts: attempt,
     attempt,
     error,
-    set: { completedAt: now.toISOString(), durationMs: durationSince(job, now) },
+    set,
+    remove,
   });
   logger.error('Job failed', { error, attempt });
   return settled(failed, 'failed');

@@ -11,6 +11,12 @@ export interface FileStoreProps {
   readonly uploadExpirationDays?: number;
   /** Days a generated file or offloaded result (`results/`) is kept. @default 30 */
   readonly resultExpirationDays?: number;
+  /**
+   * Days an offloaded payload (`payloads/`) is kept: longer than a job lives unless it is
+   * retried again and again (7 days of delay, its runs, 30 days as failed). A job retried
+   * after its payload expired fails with `PAYLOAD_EXPIRED`. @default 60
+   */
+  readonly payloadExpirationDays?: number;
   /** Browser origins allowed to PUT uploads. @default ['*'] */
   readonly corsAllowedOrigins?: string[];
   /** @default RemovalPolicy.RETAIN */
@@ -19,6 +25,7 @@ export interface FileStoreProps {
 
 const UPLOADS = 'uploads/';
 const RESULTS = 'results/';
+const PAYLOADS = 'payloads/';
 
 /**
  * Uploads (resume files, presigned PUT) and large results: private, TLS-only, encrypted,
@@ -41,6 +48,13 @@ export class FileStore extends Construct {
       this,
       'resultExpirationDays',
       props.resultExpirationDays ?? 30,
+      1,
+      3650,
+    );
+    const payloadDays = requireIntegerInRange(
+      this,
+      'payloadExpirationDays',
+      props.payloadExpirationDays ?? 60,
       1,
       3650,
     );
@@ -69,29 +83,34 @@ export class FileStore extends Construct {
         },
       ],
       lifecycleRules: [
-        { prefix: 'uploads/', expiration: Duration.days(uploadDays) },
-        { prefix: 'results/', expiration: Duration.days(resultDays) },
+        { prefix: UPLOADS, expiration: Duration.days(uploadDays) },
+        { prefix: RESULTS, expiration: Duration.days(resultDays) },
+        { prefix: PAYLOADS, expiration: Duration.days(payloadDays) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
   }
 
-  /** Workers: read uploads and results, write results (generated files, offloaded results). */
+  /**
+   * Workers: read uploads, results and offloaded payloads; write results (generated
+   * files, offloaded results) and payloads (moved out to make room for an outcome).
+   */
   grantWorkerAccess(grantee: IGrantable): iam.Grant[] {
     return [
-      this.grantObjects(grantee, ['s3:GetObject'], [UPLOADS, RESULTS]),
-      this.grantObjects(grantee, ['s3:PutObject'], [RESULTS]),
+      this.grantObjects(grantee, ['s3:GetObject'], [UPLOADS, RESULTS, PAYLOADS]),
+      this.grantObjects(grantee, ['s3:PutObject'], [RESULTS, PAYLOADS]),
     ];
   }
 
   /**
    * The API: sign upload URLs (signed with its own credentials, so it needs PutObject on
-   * uploads), read offloaded results, and check the bucket is there (HeadBucket).
+   * uploads), offload large payloads at submission, read offloaded results and payloads,
+   * and check the bucket is there (HeadBucket).
    */
   grantApiAccess(grantee: IGrantable): iam.Grant[] {
     return [
-      this.grantObjects(grantee, ['s3:PutObject'], [UPLOADS]),
-      this.grantObjects(grantee, ['s3:GetObject'], [RESULTS]),
+      this.grantObjects(grantee, ['s3:PutObject'], [UPLOADS, PAYLOADS]),
+      this.grantObjects(grantee, ['s3:GetObject'], [RESULTS, PAYLOADS]),
       iam.Grant.addToPrincipal({
         grantee,
         actions: ['s3:ListBucket'],

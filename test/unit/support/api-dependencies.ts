@@ -5,7 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiDependencies } from '../../../lambdas/api/dependencies';
-import { ResultStore } from '../../../lambdas/core/claim-check';
+import { ClaimCheck } from '../../../lambdas/core/claim-check';
 import { DailyQuota } from '../../../lambdas/core/daily-quota';
 import { JobStore } from '../../../lambdas/core/job-store';
 import { RateLimiter } from '../../../lambdas/core/rate-limiter';
@@ -28,7 +28,7 @@ export const apiDependencies = (
     store: new JobStore(documentClient, 'jobs-test', { completedDays: 7, failedDays: 30 }, clock),
     limiter: new RateLimiter(documentClient, 'jobs-test', overrides.rateLimitPerMinute ?? 120, clock),
     quotas: new DailyQuota(documentClient, 'jobs-test', clock),
-    results: new ResultStore(s3, 'files-test'),
+    claimCheck: new ClaimCheck(s3, 'files-test'),
     documentClient,
     s3,
     sqs: new SQSClient({ region: 'eu-west-1' }),

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ResultStore } from '../../../lambdas/core/claim-check';
+import { ClaimCheck } from '../../../lambdas/core/claim-check';
 import { JobQueueClient } from '../../../lambdas/core/job-queue-client';
 import { JobStore } from '../../../lambdas/core/job-store';
 import type { JobTypeDefinition } from '../../../lambdas/jobs/job-type';
@@ -23,7 +23,7 @@ export const workerDependencies = (
     normal: NORMAL_QUEUE_URL,
     low: 'l',
   }),
-  results: new ResultStore(new S3Client({ region: 'eu-west-1' }), 'files-test'),
+  claimCheck: new ClaimCheck(new S3Client({ region: 'eu-west-1' }), 'files-test'),
   findJobType,
   clock: () => new Date(),
   logger: () => silentLogger,

@@ -1,0 +1,70 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { FileStore } from '../../lib/constructs/file-store';
+import { synth } from './synth';
+
+const { template } = synth();
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+
+/** Function logical id → the S3 actions its role may use on objects under `prefix`. */
+const s3ActionsOn = (prefix: string): Record<string, string[]> => {
+  const functionsByRole = new Map<string, string[]>();
+  for (const [id, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const role = resource.Properties.Role['Fn::GetAtt'][0] as string;
+    functionsByRole.set(role, [...(functionsByRole.get(role) ?? []), id]);
+  }
+  const granted: Record<string, string[]> = {};
+  for (const resource of Object.values(resources)) {
+    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    for (const statement of resource.Properties.PolicyDocument.Statement) {
+      if (!JSON.stringify(statement.Resource).includes(`/${prefix}*`)) continue;
+      const actions = [statement.Action].flat().filter((action: string) => action.startsWith('s3:'));
+      for (const { Ref: role } of resource.Properties.Roles as { Ref: string }[]) {
+        for (const fn of functionsByRole.get(role) ?? []) {
+          granted[fn] = [...new Set([...(granted[fn] ?? []), ...actions])].sort();
+        }
+      }
+    }
+  }
+  return granted;
+};
+
+describe('offloaded payloads (payloads/ in the file bucket)', () => {
+  test('the API may write and read them, the workers read and write them, no other function touches them', () => {
+    const granted = s3ActionsOn('payloads/');
+    const holders = Object.keys(granted).sort();
+    expect(holders).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ApiHandler/),
+        expect.stringMatching(/^WorkersCriticalWorker/),
+        expect.stringMatching(/^WorkersLowWorker/),
+      ]),
+    );
+    expect(holders.filter((id) => !/^(ApiHandler|Workers(Critical|High|Normal|Low)Worker)/.test(id))).toEqual(
+      [],
+    );
+    for (const id of holders) expect(granted[id]).toEqual(['s3:GetObject', 's3:PutObject']);
+  });
+
+  test('the API reads offloaded results but never writes them', () => {
+    const granted = s3ActionsOn('results/');
+    const api = Object.keys(granted).find((id) => id.startsWith('ApiHandler'));
+    expect(api && granted[api]).toEqual(['s3:GetObject']);
+  });
+
+  test('payload objects expire by a lifecycle rule (60 days by default)', () => {
+    const bucket = Object.entries(resources).find(
+      ([id, resource]) => resource.Type === 'AWS::S3::Bucket' && id.startsWith('FilesBucket'),
+    )?.[1];
+    expect(bucket?.Properties.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'payloads/', ExpirationInDays: 60, Status: 'Enabled' }),
+    );
+  });
+
+  test('an invalid payload retention is refused at synth, naming it', () => {
+    const stack = new Stack(new App(), 'Files');
+    expect(() => new FileStore(stack, 'Files', { payloadExpirationDays: 0 })).toThrow(
+      /payloadExpirationDays/,
+    );
+  });
+});

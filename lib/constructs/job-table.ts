@@ -105,6 +105,15 @@ export class JobTable extends Construct {
     });
   }
 
+  /** Reads records of the table's stream by shard and sequence number (replaying a failed batch). */
+  grantStreamRecordsRead(grantee: IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetShardIterator', 'dynamodb:GetRecords'],
+      resourceArns: [this.table.tableStreamArn as string],
+    });
+  }
+
   /** Item reads and queries. */
   grantReadData(grantee: IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: READ_ACTIONS, resourceArns: this.resourceArns });

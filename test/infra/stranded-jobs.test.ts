@@ -146,3 +146,17 @@ describe('alarms', () => {
     },
   );
 });
+
+describe('the stranded-job sweep', () => {
+  test('knows the work queues and may send to them (to re-send a lost message)', () => {
+    const sweep = logicalId(template, 'AWS::Lambda::Function', /^SchedulesSweep[0-9A-F]{8}$/);
+    const variables = resources[sweep]?.Properties.Environment.Variables;
+    expect(JSON.stringify(variables.QUEUE_URLS)).toMatch(/QueuesLowQueue/);
+    const sends = statementsOf(/^SchedulesSweep[0-9A-F]{8}$/).filter((statement) =>
+      [statement.Action].flat().includes('sqs:SendMessage'),
+    );
+    expect(sends.map((statement) => JSON.stringify(statement.Resource)).join(' ')).toMatch(
+      /QueuesCriticalQueue[\s\S]*QueuesHighQueue[\s\S]*QueuesNormalQueue[\s\S]*QueuesLowQueue/,
+    );
+  });
+});

@@ -47,8 +47,8 @@ test('signs `<timestamp>.<body>` with the stack secret and records the delivered
   expect(headers['x-signature']).toBe(`sha256=${expected}`);
   expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
     Key: { PK: 'ENTITY#user-1#resume#r-1', SK: 'VERSION' },
-    ExpressionAttributeNames: { '#attribute': 'delivered' },
-    ExpressionAttributeValues: { ':version': 4 },
+    ExpressionAttributeNames: expect.objectContaining({ '#attribute': 'delivered' }),
+    ExpressionAttributeValues: expect.objectContaining({ ':version': 4 }),
   });
 });
 

@@ -141,9 +141,11 @@ export class StreamConsumers extends Construct {
     props.table.grantReadWriteData(this.notify);
     props.socket.grantManageConnections(this.notify);
 
-    for (const [consumer, filters, onFailure] of [
-      [this.dispatch, [...jobItemChanges, jobItemRemovals], this.dispatchFailures],
-      [this.notify, jobItemChanges, this.failures],
+    // Dispatch gives a batch up at 6 h of age (e.g. throttled all along), not at the
+    // stream's 24 h retention: its replay must still find the records in the stream.
+    for (const [consumer, filters, onFailure, maxRecordAge] of [
+      [this.dispatch, [...jobItemChanges, jobItemRemovals], this.dispatchFailures, Duration.hours(6)],
+      [this.notify, jobItemChanges, this.failures, Duration.days(1)],
     ] as const) {
       consumer.addEventSource(
         new DynamoEventSource(props.table.table, {
@@ -151,7 +153,7 @@ export class StreamConsumers extends Construct {
           batchSize: 100,
           bisectBatchOnError: true,
           retryAttempts: props.retryAttempts ?? 10,
-          maxRecordAge: Duration.days(1),
+          maxRecordAge,
           reportBatchItemFailures: true,
           onFailure: new SqsDlq(onFailure),
           filters: [...filters],

@@ -48,6 +48,11 @@ describe('replaying failed dispatch batches', () => {
     });
   });
 
+  test('the dispatcher gives a batch up at 6 h of age, so 18 h are left to read it back from the stream', () => {
+    expect(mappingOf('Dispatch').MaximumRecordAgeInSeconds).toBe(6 * 3600);
+    expect(mappingOf('Notify').MaximumRecordAgeInSeconds).toBe(24 * 3600);
+  });
+
   test('a batch is retried every 6 minutes for 6 hours (inside the stream’s 24 h), then goes to a DLQ', () => {
     const failures = resources[logicalId(template, 'AWS::SQS::Queue', FAILURES)]?.Properties;
     expect(failures.VisibilityTimeout).toBe(360);

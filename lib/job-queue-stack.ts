@@ -87,7 +87,7 @@ export class JobQueueStack extends Stack {
     });
     const socket = new ProgressSocket(this, 'Progress', { table, auth });
     const streams = new StreamConsumers(this, 'Streams', { table, queues, socket });
-    new Schedules(this, 'Schedules', { table, ...retention });
+    new Schedules(this, 'Schedules', { table, queues, ...retention });
     const monitoring = new Monitoring(this, 'Monitoring', { queues, workers, streams, api });
 
     new CfnOutput(this, 'HttpApiUrl', { value: api.stageUrl });

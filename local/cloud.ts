@@ -297,6 +297,8 @@ export class LocalCloud {
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+        // DynamoDB Local serves the Streams API on the same port (replaying failed batches).
+        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamoEndpoint,
         AWS_ENDPOINT_URL_SQS: queuesEndpoint,
         AWS_ENDPOINT_URL_S3: queuesEndpoint,
         // SES v2 (mail sink) and the Lambda event-source-mapping API are served by the local cloud itself.
@@ -412,6 +414,7 @@ export class LocalCloud {
               'ReportBatchItemFailures',
             ),
             onFailureQueueUrl: onFailureArn ? queueByArn.get(String(onFailureArn))?.url : undefined,
+            functionArn: functionArn(target.name),
           },
           target,
           streams,

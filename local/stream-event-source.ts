@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type _Record,
   DescribeStreamCommand,
@@ -19,6 +20,8 @@ export interface StreamMappingSpec {
   readonly reportBatchItemFailures: boolean;
   /** Queue URL of the on-failure destination. */
   readonly onFailureQueueUrl?: string;
+  /** ARN the on-failure record names as the function that failed. */
+  readonly functionArn?: string;
 }
 
 const POLL_MS = 100;
@@ -109,6 +112,7 @@ export class StreamEventSource {
           if (Records.length > 0) {
             sawRecords = true;
             await this.deliver(
+              shardId,
               Records.map((record) => toLambdaRecord(record, this.spec.streamArn, this.region)),
             );
           }
@@ -126,15 +130,15 @@ export class StreamEventSource {
     }
   }
 
-  private async deliver(records: LambdaRecord[]): Promise<void> {
+  private async deliver(shardId: string, records: LambdaRecord[]): Promise<void> {
     for (const record of records) this.observe?.(record);
     const accepted = records.filter((record) => passesFilters(this.spec.filters, record));
     for (let start = 0; start < accepted.length; start += this.spec.batchSize) {
-      await this.invokeWithRetries(accepted.slice(start, start + this.spec.batchSize));
+      await this.invokeWithRetries(shardId, accepted.slice(start, start + this.spec.batchSize));
     }
   }
 
-  private async invokeWithRetries(batch: LambdaRecord[]): Promise<void> {
+  private async invokeWithRetries(shardId: string, batch: LambdaRecord[]): Promise<void> {
     let pending = batch;
     let attempts = 0;
     while (pending.length > 0) {
@@ -142,13 +146,13 @@ export class StreamEventSource {
       if (failedFrom === undefined) return;
       attempts += 1;
       if (attempts > this.spec.maximumRetryAttempts || this.stopped) {
-        await this.sendToDestination(pending.slice(failedFrom));
+        await this.sendToDestination(shardId, pending.slice(failedFrom), attempts);
         return;
       }
       pending = pending.slice(failedFrom);
       if (this.spec.bisectBatchOnFunctionError && pending.length > 1 && failedFrom === 0) {
         const half = Math.ceil(pending.length / 2);
-        await this.invokeWithRetries(pending.slice(0, half));
+        await this.invokeWithRetries(shardId, pending.slice(0, half));
         pending = pending.slice(half);
         attempts = 0;
       }
@@ -173,21 +177,44 @@ export class StreamEventSource {
     }
   }
 
-  private async sendToDestination(records: LambdaRecord[]): Promise<void> {
+  /**
+   * The record Lambda sends to a stream mapping's on-failure destination: where the failed
+   * records are (shard, first and last sequence number), not the records themselves.
+   */
+  private async sendToDestination(
+    shardId: string,
+    records: LambdaRecord[],
+    invokeCount: number,
+  ): Promise<void> {
     if (!this.spec.onFailureQueueUrl || records.length === 0) return;
-    const first = records[0]?.dynamodb.SequenceNumber;
-    const last = records.at(-1)?.dynamodb.SequenceNumber;
+    const first = records[0];
+    const last = records.at(-1);
+    const arrival = (record: LambdaRecord | undefined) =>
+      record?.dynamodb.ApproximateCreationDateTime
+        ? new Date(record.dynamodb.ApproximateCreationDateTime * 1000).toISOString()
+        : undefined;
     await this.sqs
       .send(
         new SendMessageCommand({
           QueueUrl: this.spec.onFailureQueueUrl,
           MessageBody: JSON.stringify({
-            requestContext: { condition: 'RetryAttemptsExhausted', functionArn: this.target.name },
+            requestContext: {
+              requestId: randomUUID(),
+              functionArn: this.spec.functionArn ?? this.target.name,
+              condition: 'RetryAttemptsExhausted',
+              approximateInvokeCount: invokeCount,
+            },
+            responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+            version: '1.0',
+            timestamp: new Date().toISOString(),
             DDBStreamBatchInfo: {
-              streamArn: this.spec.streamArn,
-              startSequenceNumber: first,
-              endSequenceNumber: last,
+              shardId,
+              startSequenceNumber: first?.dynamodb.SequenceNumber,
+              endSequenceNumber: last?.dynamodb.SequenceNumber,
+              approximateArrivalOfFirstRecord: arrival(first),
+              approximateArrivalOfLastRecord: arrival(last),
               batchSize: records.length,
+              streamArn: this.spec.streamArn,
             },
           }),
         }),

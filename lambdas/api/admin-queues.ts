@@ -200,8 +200,9 @@ const endPurgedJob = async (message: Message, deps: ApiDependencies): Promise<vo
 /**
  * POST /v1/queues/{priority}/dlq/redrive: moves dead letters back to their queue (send,
  * then delete: a crash in between leaves a duplicate, which the worker's claim drops,
- * never a loss). POST .../purge deletes them, ending the jobs still waiting on them
- * (`PURGED`). Both answer how many messages they handled.
+ * never a loss). POST .../purge ends the jobs still waiting on them (`PURGED`), then
+ * deletes them; a message whose job could not be ended stays for the next purge. Both
+ * answer how many messages they handled.
  */
 export const drainDeadLetters = async (
   priorityText: string | undefined,
@@ -218,7 +219,13 @@ export const drainDeadLetters = async (
     const batch = await receiveUpTo(deps, deadLetterUrl, 10, 60);
     if (batch.length === 0) break;
     let done = batch;
-    if (action === 'redrive') {
+    if (action === 'purge') {
+      // End the waiting jobs first, delete their messages after: a crash in between leaves
+      // the message in the DLQ (a later purge finds its job already ended and only deletes
+      // it), never a job waiting for a message that no longer exists.
+      const ended = await Promise.allSettled(batch.map((message) => endPurgedJob(message, deps)));
+      done = batch.filter((_, index) => ended[index]?.status === 'fulfilled');
+    } else {
       const sent = await deps.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: deps.settings.queueUrls[priority],
@@ -238,7 +245,6 @@ export const drainDeadLetters = async (
           })),
         }),
       );
-      if (action === 'purge') await Promise.all(done.map((message) => endPurgedJob(message, deps)));
     }
     handled += done.length;
     if (done.length < batch.length) break;

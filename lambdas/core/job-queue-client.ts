@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { JobRecord } from './job';
 import { delayFor, type JobMessage } from './job-message';
 import type { Priority } from './priority';
 
@@ -8,6 +9,23 @@ export interface OutgoingMessage {
   /** Hold the message this long instead of until its `runAt`. */
   readonly delaySeconds?: number;
 }
+
+/**
+ * The message that moves a waiting job (queued, delayed, retrying) on: its next attempt,
+ * with `runAt` when it must not start before then. The dispatcher sends it when the job
+ * starts waiting; the sweep re-sends it when that message is gone.
+ */
+export const messageForWaitingJob = (job: JobRecord): OutgoingMessage => {
+  const carriesRunAt = job.status === 'delayed' || job.status === 'retrying';
+  return {
+    priority: job.priority,
+    message: {
+      jobId: job.jobId,
+      attempt: job.attempts + 1,
+      ...(carriesRunAt && job.runAt ? { runAt: job.runAt } : {}),
+    },
+  };
+};
 
 /** SendMessageBatch takes at most ten entries. */
 const SQS_BATCH_LIMIT = 10;

@@ -8,9 +8,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { eventsToDrop } from './item-size';
-import type { JobError, JobEvent, JobProgress, JobRecord } from './job';
+import type { JobError, JobEvent, JobProgress, JobRecord, RedispatchMarker } from './job';
 import { canTransition, isTerminal, type JobStatus } from './job-status';
-import { INDEX, keys, LEASE_SHARDS } from './table-keys';
+import { INDEX, keys, LEASE_SHARDS, STATUS_SHARDS } from './table-keys';
 
 export interface RetentionPolicy {
   /** Days a completed job stays readable. */
@@ -477,6 +477,67 @@ export class JobStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return found;
+  }
+
+  /** The partitions of the status index holding jobs of `status`, to read one by one. */
+  statusPartitions(status: JobStatus): string[] {
+    return Array.from({ length: STATUS_SHARDS }, (_, shard) =>
+      keys.statusIndexPartitionOfShard(status, shard),
+    );
+  }
+
+  /**
+   * Up to `limit` jobs of one status-index partition whose index sort key (an ISO time no
+   * later than the job's creation) is before `before`, oldest first. The index is read
+   * eventually consistent and may be keys-only: callers re-read each job.
+   */
+  async findInStatusPartition(partition: string, before: string, limit: number): Promise<string[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEX.status,
+        KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
+        ExpressionAttributeValues: { ':pk': partition, ':before': before },
+        ProjectionExpression: 'PK',
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => String(item.PK).slice('JOB#'.length));
+  }
+
+  /**
+   * Records that the sweep re-sent the message of a job still waiting as `job` shows it
+   * (same status, attempt and `updatedAt`). Not a change of the job: no event, no version,
+   * no `updatedAt`, so the stream consumers see nothing to send or push. False when the
+   * job moved on meanwhile.
+   */
+  async recordRedispatch(job: JobRecord, marker: RedispatchMarker): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.job(job.jobId),
+          UpdateExpression: 'SET #redispatch = :marker',
+          ConditionExpression: '#status = :status AND #attempts = :attempts AND #updatedAt = :since',
+          ExpressionAttributeNames: {
+            '#redispatch': 'redispatch',
+            '#status': 'status',
+            '#attempts': 'attempts',
+            '#updatedAt': 'updatedAt',
+          },
+          ExpressionAttributeValues: {
+            ':marker': marker,
+            ':status': job.status,
+            ':attempts': job.attempts,
+            ':since': job.updatedAt,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** Lease index attributes for a job that starts running now. */

@@ -79,6 +79,16 @@ export interface JobRecord {
   readonly submittedByAdmin?: boolean;
   /** For types where only the newest version of an entity matters (data.sync). */
   readonly supersedes?: { readonly key: string; readonly version: number };
+  /** Set by the sweep when it re-sent the message of a job left waiting (see sweep-stranded-jobs.ts). */
+  readonly redispatch?: RedispatchMarker;
+}
+
+/** The sweep re-sent a stranded job's message `count` times, last `at`, while it waited since `since`. */
+export interface RedispatchMarker {
+  /** The job's `updatedAt` when it was re-sent: any later change of the job voids the marker. */
+  readonly since: string;
+  readonly at: string;
+  readonly count: number;
 }
 
 /** The job as the contract shows it to clients: the stored job minus its internals. */
@@ -93,6 +103,7 @@ export type JobView = Omit<
   | 'submittedByAdmin'
   | 'payloadRef'
   | 'resultRef'
+  | 'redispatch'
 >;
 
 export const toJobView = (job: JobRecord): JobView => {

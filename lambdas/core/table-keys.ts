@@ -24,6 +24,7 @@ export const keys = {
   userIndexPartition: (userId: string) => `USER#${userId}`,
   statusIndexPartition: (status: JobStatus, jobId: string) =>
     `STATUS#${status}#${shardOf(jobId, STATUS_SHARDS)}`,
+  statusIndexPartitionOfShard: (status: JobStatus, shard: number) => `STATUS#${status}#${shard}`,
   leasePartition: (jobId: string) => `LEASE#${shardOf(jobId, LEASE_SHARDS)}`,
   leasePartitionOfShard: (shard: number) => `LEASE#${shard}`,
   leaseSort: (leaseUntil: string, jobId: string) => `${leaseUntil}#${jobId}`,

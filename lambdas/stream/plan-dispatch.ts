@@ -1,5 +1,5 @@
 import type { JobRecord } from '../core/job';
-import type { OutgoingMessage } from '../core/job-queue-client';
+import { messageForWaitingJob, type OutgoingMessage } from '../core/job-queue-client';
 import type { JobStatus } from '../core/job-status';
 import type { CounterKey, Counters } from '../core/stats-store';
 import { scopes } from '../core/stats-store';
@@ -20,15 +20,7 @@ export const messageFor = (change: JobChange): OutgoingMessage | undefined => {
   const previous = change.oldJob?.status;
   if (change.eventName !== 'INSERT' && previous === job.status) return undefined;
   if (previous === 'delayed' && job.status === 'queued') return undefined;
-  const carriesRunAt = job.status === 'delayed' || job.status === 'retrying';
-  return {
-    priority: job.priority,
-    message: {
-      jobId: job.jobId,
-      attempt: job.attempts + 1,
-      ...(carriesRunAt && job.runAt ? { runAt: job.runAt } : {}),
-    },
-  };
+  return messageForWaitingJob(job);
 };
 
 export interface StatsDelta {

@@ -83,6 +83,37 @@ export class JobTable extends Construct {
     });
   }
 
+  /**
+   * Only `actions` on the table's items (no index), and only on items whose partition key
+   * starts with one of `leadingKeyPrefixes` (`dynamodb:LeadingKeys`; ForAllValues so a
+   * batch request must stay inside the prefixes with every key it names).
+   */
+  grantItemAccess(
+    grantee: IGrantable,
+    actions: readonly string[],
+    leadingKeyPrefixes: readonly string[],
+  ): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...actions],
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': leadingKeyPrefixes.map((prefix) => `${prefix}*`),
+        },
+      },
+    });
+  }
+
+  /** Reads records of the table's stream by shard and sequence number (replaying a failed batch). */
+  grantStreamRecordsRead(grantee: IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetShardIterator', 'dynamodb:GetRecords'],
+      resourceArns: [this.table.tableStreamArn as string],
+    });
+  }
+
   /** Item reads and queries. */
   grantReadData(grantee: IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: READ_ACTIONS, resourceArns: this.resourceArns });

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { PRIORITIES } from '../../lambdas/core/priority';
+import { ConfigurationError } from '../validation';
 import type { JobApi } from './job-api';
 import type { PriorityQueues } from './priority-queues';
 import type { StreamConsumers } from './stream-consumers';
@@ -16,6 +17,13 @@ export interface MonitoringProps {
   readonly oldestMessageAgeThreshold?: Duration;
   /** Stream consumer lag that raises an alarm. @default Duration.minutes(5) */
   readonly iteratorAgeThreshold?: Duration;
+  /**
+   * Share of a work queue's retention period a message may wait before an alarm says it
+   * will soon be deleted unread (a queue left paused, a stopped consumer). @default 0.5
+   */
+  readonly retentionAlarmFraction?: number;
+  /** Age of a failed dispatch batch still not replayed that raises an alarm. @default Duration.hours(1) */
+  readonly unreplayedDispatchAgeThreshold?: Duration;
 }
 
 /** A dashboard of the queue's health and the alarms an operator needs. */
@@ -27,6 +35,15 @@ export class Monitoring extends Construct {
     super(scope, id);
     const ageSeconds = (props.oldestMessageAgeThreshold ?? Duration.minutes(15)).toSeconds();
     const iteratorMs = (props.iteratorAgeThreshold ?? Duration.minutes(5)).toMilliseconds();
+    const retentionFraction = props.retentionAlarmFraction ?? 0.5;
+    if (!(retentionFraction > 0 && retentionFraction < 1)) {
+      throw new ConfigurationError(
+        this,
+        `retentionAlarmFraction must be between 0 and 1 (exclusive), got ${retentionFraction}`,
+      );
+    }
+    const nearExpirySeconds = Math.floor(props.queues.retentionPeriod.toSeconds() * retentionFraction);
+    const unreplayedSeconds = (props.unreplayedDispatchAgeThreshold ?? Duration.hours(1)).toSeconds();
     const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
@@ -54,6 +71,14 @@ export class Monitoring extends Construct {
         ageSeconds,
         `A ${priority} job has waited longer than ${ageSeconds} s`,
       );
+      // Fires whether or not the queue is paused on purpose: a pause that outlives the
+      // retention deletes the messages, and their jobs would wait for nothing.
+      alarm(
+        `${name}MessagesNearExpiry`,
+        props.queues.metricOldestMessageAge(priority),
+        nearExpirySeconds,
+        `A ${priority} message has waited ${nearExpirySeconds} s, ${Math.round(retentionFraction * 100)} % of the queue's retention; it is deleted unread at ${props.queues.retentionPeriod.toSeconds()} s (is the queue paused?)`,
+      );
       alarm(
         `${name}WorkerErrors`,
         props.workers.metricErrors(priority),
@@ -75,6 +100,24 @@ export class Monitoring extends Construct {
         `The ${consumer} stream consumer is falling behind`,
       );
     }
+    alarm(
+      'DispatchReplayStalled',
+      props.streams.metricOldestUnreplayedAge(),
+      unreplayedSeconds,
+      'A failed dispatch batch is still not replayed (jobs saved but not queued): the fault persists',
+    );
+    alarm(
+      'DispatchReplayDeadLetters',
+      props.streams.metricReplayDeadLetters(),
+      0,
+      'A failed dispatch batch could not be replayed: its jobs may wait until the stranded-job sweep re-sends them',
+    );
+    alarm(
+      'NotifyBatchesDropped',
+      props.streams.metricNotifyBatchesDropped(),
+      0,
+      'The notify stream consumer gave up on a batch: those WebSocket pushes were lost',
+    );
     alarm('ApiServerErrors', props.api.metricServerErrors(), 0, 'The HTTP API answered 5xx');
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

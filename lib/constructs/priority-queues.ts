@@ -18,6 +18,8 @@ export interface PriorityQueuesProps {
   readonly maxReceiveCount?: number;
   /** How long a message may wait in a DLQ. @default Duration.days(14) */
   readonly deadLetterRetention?: Duration;
+  /** How long a message may wait in a work queue (e.g. while it is paused). @default Duration.days(14) */
+  readonly retentionPeriod?: Duration;
 }
 
 /**
@@ -27,6 +29,8 @@ export interface PriorityQueuesProps {
 export class PriorityQueues extends Construct {
   readonly queues: Readonly<Record<Priority, sqs.Queue>>;
   readonly deadLetterQueues: Readonly<Record<Priority, sqs.Queue>>;
+  /** How long a message waits in a work queue before SQS deletes it. */
+  readonly retentionPeriod: Duration;
 
   constructor(scope: Construct, id: string, props: PriorityQueuesProps) {
     super(scope, id);
@@ -51,6 +55,7 @@ export class PriorityQueues extends Construct {
         `visibilityTimeout must be at most 12 hours, got ${visibilityTimeout.toSeconds()} s`,
       );
     }
+    this.retentionPeriod = props.retentionPeriod ?? Duration.days(14);
     const queues = {} as Record<Priority, sqs.Queue>;
     const deadLetterQueues = {} as Record<Priority, sqs.Queue>;
     for (const priority of PRIORITIES) {
@@ -65,7 +70,7 @@ export class PriorityQueues extends Construct {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         visibilityTimeout,
-        retentionPeriod: Duration.days(14),
+        retentionPeriod: this.retentionPeriod,
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
       });
     }

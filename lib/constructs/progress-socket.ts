@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
+import { SOCKET_HANDLER_TABLE_ACCESS } from '../../lambdas/socket/table-access';
 import type { Auth } from './auth';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
@@ -54,7 +55,10 @@ export class ProgressSocket extends Construct {
       timeout: Duration.seconds(10),
       environment: { [ENV.tableName]: props.table.table.tableName },
     });
-    props.table.grantReadWriteData(this.handler);
+    // The authorizer only verifies the token (JWKS over HTTPS): no table access at all.
+    for (const access of SOCKET_HANDLER_TABLE_ACCESS) {
+      props.table.grantItemAccess(this.handler, access.actions, access.leadingKeyPrefixes);
+    }
 
     const integration = (name: string) => new WebSocketLambdaIntegration(`${name}Integration`, this.handler);
     this.api = new apigwv2.WebSocketApi(this, 'Api', {

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
+import type { PriorityQueues } from './priority-queues';
 
 export interface ScheduledJob {
   /** Registered job type to submit. */
@@ -16,6 +17,8 @@ export interface ScheduledJob {
 
 export interface SchedulesProps {
   readonly table: JobTable;
+  /** The sweep re-sends the message of a job left waiting without one. */
+  readonly queues: PriorityQueues;
   readonly completedRetentionDays: number;
   readonly failedRetentionDays: number;
   /** How often stalled jobs are looked for. @default Duration.minutes(1) */
@@ -40,11 +43,16 @@ export class Schedules extends Construct {
     };
     this.sweep = new JobQueueFunction(this, 'Sweep', {
       entry: 'lambdas/worker/sweep.ts',
-      description: 'Recovers jobs whose worker stopped renewing its lease (stalled jobs)',
+      description: 'Recovers stalled jobs (lost worker) and re-sends messages of jobs left waiting',
       timeout: Duration.seconds(60),
-      environment: { [ENV.tableName]: props.table.table.tableName, ...retention },
+      environment: {
+        [ENV.tableName]: props.table.table.tableName,
+        [ENV.queueUrls]: JSON.stringify(props.queues.queueUrls),
+        ...retention,
+      },
     });
     props.table.grantReadWriteData(this.sweep);
+    props.queues.grantSend(this.sweep);
     new events.Rule(this, 'SweepRule', {
       description: 'Stalled-job sweep',
       schedule: events.Schedule.rate(props.sweepInterval ?? Duration.minutes(1)),

@@ -1,11 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
+import { requireIntegerInRange } from '../validation';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
@@ -17,6 +18,12 @@ export interface StreamConsumersProps {
   readonly socket: ProgressSocket;
   /** Retries of a failing stream batch before it goes to the failure queue. @default 10 */
   readonly retryAttempts?: number;
+  /**
+   * Times a failed dispatch batch is replayed (one try per visibility timeout, 6 min)
+   * before its message goes to the replay DLQ. Keep the total well inside the stream's
+   * 24 h retention, so the records can still be read when someone looks. @default 60 (6 h)
+   */
+  readonly replayAttempts?: number;
 }
 
 /** Only job items (not counters, connections, ...) and only inserts and updates. */
@@ -38,11 +45,24 @@ const jobItemRemovals = lambda.FilterCriteria.filter({
  * `dispatch` — the outbox that turns saved jobs into queue messages and keeps statistics —
  * and `notify`, which pushes job changes to WebSocket subscribers. Failing batches are
  * bisected, retried a bounded number of times, then recorded in a failure queue.
+ *
+ * A dispatch batch given up on would strand its jobs (saved, never sent), so its failure
+ * queue has a consumer, `replayDispatch`, that reads the named records back from the
+ * stream and dispatches them again once the fault clears (SQS retries it meanwhile),
+ * with its own DLQ and alarms (see Monitoring) for when it cannot. A notify batch given
+ * up on only loses pushes (clients catch up with the snapshot on subscribe), so its
+ * failures are counted and alarmed on, not replayed.
  */
 export class StreamConsumers extends Construct {
   readonly dispatch: JobQueueFunction;
   readonly notify: JobQueueFunction;
+  /** On-failure destination of notify. */
   readonly failures: sqs.Queue;
+  /** On-failure destination of dispatch, consumed by `replayDispatch`. */
+  readonly dispatchFailures: sqs.Queue;
+  /** Failure messages `replayDispatch` could not replay in time. */
+  readonly replayDeadLetters: sqs.Queue;
+  readonly replayDispatch: JobQueueFunction;
 
   constructor(scope: Construct, id: string, props: StreamConsumersProps) {
     super(scope, id);
@@ -58,6 +78,25 @@ export class StreamConsumers extends Construct {
       },
     ]);
 
+    this.replayDeadLetters = new sqs.Queue(this, 'DispatchReplayDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(this.replayDeadLetters, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the DLQ of the dispatch failure queue.' },
+    ]);
+    const replayTimeout = Duration.seconds(60);
+    const replayAttempts = requireIntegerInRange(this, 'replayAttempts', props.replayAttempts ?? 60, 1, 200);
+    this.dispatchFailures = new sqs.Queue(this, 'DispatchFailures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // AWS's guidance for Lambda consumers; also the pause between two replays of a batch.
+      visibilityTimeout: Duration.seconds(replayTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.replayDeadLetters, maxReceiveCount: replayAttempts },
+    });
+
     this.dispatch = new JobQueueFunction(this, 'Dispatch', {
       entry: 'lambdas/stream/dispatch.ts',
       description: 'Outbox: sends queue messages for saved jobs and keeps statistics counters',
@@ -69,6 +108,26 @@ export class StreamConsumers extends Construct {
     });
     props.table.grantReadWriteData(this.dispatch);
     props.queues.grantSend(this.dispatch);
+
+    this.replayDispatch = new JobQueueFunction(this, 'ReplayDispatch', {
+      entry: 'lambdas/stream/replay-dispatch.ts',
+      description: 'Reads failed dispatch batches back from the stream and dispatches them again',
+      timeout: replayTimeout,
+      environment: {
+        [ENV.tableName]: props.table.table.tableName,
+        [ENV.queueUrls]: JSON.stringify(props.queues.queueUrls),
+      },
+    });
+    props.table.grantReadWriteData(this.replayDispatch);
+    props.table.grantStreamRecordsRead(this.replayDispatch);
+    props.queues.grantSend(this.replayDispatch);
+    this.replayDispatch.addEventSource(
+      new SqsEventSource(this.dispatchFailures, {
+        batchSize: 5,
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
+    );
 
     this.notify = new JobQueueFunction(this, 'Notify', {
       entry: 'lambdas/stream/notify.ts',
@@ -82,9 +141,11 @@ export class StreamConsumers extends Construct {
     props.table.grantReadWriteData(this.notify);
     props.socket.grantManageConnections(this.notify);
 
-    for (const [consumer, filters] of [
-      [this.dispatch, [...jobItemChanges, jobItemRemovals]],
-      [this.notify, jobItemChanges],
+    // Dispatch gives a batch up at 6 h of age (e.g. throttled all along), not at the
+    // stream's 24 h retention: its replay must still find the records in the stream.
+    for (const [consumer, filters, onFailure, maxRecordAge] of [
+      [this.dispatch, [...jobItemChanges, jobItemRemovals], this.dispatchFailures, Duration.hours(6)],
+      [this.notify, jobItemChanges, this.failures, Duration.days(1)],
     ] as const) {
       consumer.addEventSource(
         new DynamoEventSource(props.table.table, {
@@ -92,13 +153,40 @@ export class StreamConsumers extends Construct {
           batchSize: 100,
           bisectBatchOnError: true,
           retryAttempts: props.retryAttempts ?? 10,
-          maxRecordAge: Duration.days(1),
+          maxRecordAge,
           reportBatchItemFailures: true,
-          onFailure: new SqsDlq(this.failures),
+          onFailure: new SqsDlq(onFailure),
           filters: [...filters],
         }),
       );
     }
+  }
+
+  /** Age of the oldest failed dispatch batch not yet replayed (the fault persists). */
+  metricOldestUnreplayedAge(props?: MetricOptions): Metric {
+    return this.dispatchFailures.metricApproximateAgeOfOldestMessage({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /** Failed dispatch batches that could not be replayed at all. */
+  metricReplayDeadLetters(props?: MetricOptions): Metric {
+    return this.replayDeadLetters.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /** Notify batches given up on (their pushes are lost; clients re-read on subscribe). */
+  metricNotifyBatchesDropped(props?: MetricOptions): Metric {
+    return this.failures.metricNumberOfMessagesSent({
+      period: Duration.minutes(5),
+      statistic: 'Sum',
+      ...props,
+    });
   }
 
   /** How far behind the stream a consumer is. */

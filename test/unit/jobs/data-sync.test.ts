@@ -109,8 +109,8 @@ test("signs `<timestamp>.<url>.<body>` with the submitting user's own secret and
   expect(verifies(derived('user-1'), hookUrl(), delivery)).toBe(true);
   expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
     Key: { PK: 'ENTITY#user-1#resume#r-1', SK: 'VERSION' },
-    ExpressionAttributeNames: { '#attribute': 'delivered' },
-    ExpressionAttributeValues: { ':version': 4 },
+    ExpressionAttributeNames: expect.objectContaining({ '#attribute': 'delivered' }),
+    ExpressionAttributeValues: expect.objectContaining({ ':version': 4 }),
   });
 });
 

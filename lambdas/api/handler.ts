@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import { documentClient, sqsClient } from '../core/aws-clients';
 import { ResultStore } from '../core/claim-check';
 import { readConfig } from '../core/config';
-import { NotFoundError, toErrorBody } from '../core/errors';
+import { isStoreValidationError, NotFoundError, toErrorBody } from '../core/errors';
 import { JobStore } from '../core/job-store';
 import { logger } from '../core/observability';
 import { RateLimiter } from '../core/rate-limiter';
@@ -142,6 +142,8 @@ export const route = async (event: HttpEvent, deps: ApiDependencies = dependenci
   } catch (error) {
     const { statusCode, body, headers } = toErrorBody(error);
     if (statusCode >= 500) logger.error('Request failed', { error, routeKey: event.routeKey });
+    else if (isStoreValidationError(error))
+      logger.warn('The table refused the request', { error, routeKey: event.routeKey });
     result = json(statusCode, body, headers);
   }
   logger.info('Request', {

@@ -129,16 +129,14 @@ describe('the table’s own refusals are a 400, not a 500', () => {
   });
 
   test('any other store failure stays a 500 INTERNAL_ERROR', async () => {
-    dynamo
-      .on(PutCommand)
-      .rejects(
-        new DynamoDBServiceException({
-          name: 'InternalServerError',
-          $fault: 'server',
-          $metadata: {},
-          message: 'x',
-        }),
-      );
+    dynamo.on(PutCommand).rejects(
+      new DynamoDBServiceException({
+        name: 'InternalServerError',
+        $fault: 'server',
+        $metadata: {},
+        message: 'x',
+      }),
+    );
     expectContractError(await submit(JSON.stringify(submission)), 500, 'INTERNAL_ERROR');
   });
 });

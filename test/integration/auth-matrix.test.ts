@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { ROUTES, type RouteDefinition } from '../../lambdas/api/route-table';
 import { stack } from './support/client';
@@ -116,18 +117,40 @@ const tokens = (): Record<Identity, string | undefined> => ({
   admin: localToken(ADMIN, { 'cognito:groups': ['admin'] }),
 });
 
-const call = async (method: string, path: string, token: string | undefined, body?: unknown) => {
-  const headers: Record<string, string> = {};
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${stack().httpUrl}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+/**
+ * One HTTP call on a connection of its own: the cases run side by side, and a reused
+ * keep-alive connection the server is just closing would fail a case for no reason.
+ */
+const call = (
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: any }> =>
+  new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    const request = httpRequest(
+      `${stack().httpUrl}${path}`,
+      { method, headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
   });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-};
 
 /** A job of the owner in the state the route needs. */
 const makeJob = async (fixture: Fixture): Promise<string> => {
@@ -160,7 +183,8 @@ test('every route of the route table has a row in the matrix', () => {
 });
 
 describe.each(ROUTES.map((route) => [routeKey(route), route] as const))('%s', (key, route) => {
-  test.each(IDENTITIES.map((identity) => [identity]))('%s', async (identity) => {
+  // Each case makes its own job, so they run side by side.
+  test.concurrent.each(IDENTITIES.map((identity) => [identity]))('%s', async (identity) => {
     const expectation = EXPECTATIONS[key];
     if (!expectation) throw new Error(`No expectation for ${key}: add a row to EXPECTATIONS`);
     // Callers that reach the API get a fresh job each; refused tokens share one (never touched).

@@ -84,7 +84,8 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Ser
   const origins = options.corsAllowOrigins ?? [];
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? '/', 'http://local');
+    // Appended, not resolved: a path such as `//x` must stay a path, not become a host.
+    const url = new URL(`http://local${request.url?.startsWith('/') ? request.url : '/'}`);
     const method = (request.method ?? 'GET').toUpperCase();
     const corsHeaders: Record<string, string> = {};
     const origin = request.headers.origin;

@@ -77,6 +77,7 @@ test('requests to no route never get a 5xx', async () => {
 
 test.each([
   ['a malformed escape in a path parameter', 'GET', '/v1/jobs/%E0%A4%A', undefined],
+  ['a path starting with //', 'GET', '//v1/jobs', undefined],
   [
     'metadata 40 levels deep',
     'POST',

@@ -105,6 +105,10 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
         : undefined,
     emailFrom: emailFrom as string | undefined,
     jobRateLimits: rates as Record<string, number> | undefined,
+    emailRecipientDomains: optionalStrings(node, 'jobqueue:emailRecipientDomains'),
+    emailDailyQuota: optionalNumber(node, 'jobqueue:emailDailyQuota'),
+    uploadsPerDay: optionalNumber(node, 'jobqueue:uploadsPerDay'),
+    webhookAllowLoopback: optionalBoolean(node, 'jobqueue:webhookAllowLoopback'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

@@ -34,6 +34,14 @@ export interface JobQueueStackProps extends StackProps {
   readonly emailFrom?: string;
   /** Jobs started per second per type, overriding the registry. @default the registry's */
   readonly jobRateLimits?: Readonly<Record<string, number>>;
+  /** Domains users may email; admins may email anyone. @default none */
+  readonly emailRecipientDomains?: readonly string[];
+  /** Email recipients a user may send to per UTC day. @default 100 */
+  readonly emailDailyQuota?: number;
+  /** Uploads a user may start per UTC day. @default 200 */
+  readonly uploadsPerDay?: number;
+  /** data.sync may reach loopback addresses (a local cloud's receivers), never other non-public ones. @default false */
+  readonly webhookAllowLoopback?: boolean;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -49,7 +57,7 @@ export class JobQueueStack extends Stack {
     const files = new FileStore(this, 'Files', { corsAllowedOrigins: props.corsAllowOrigins });
     const queues = new PriorityQueues(this, 'Queues', { consumerTimeout: workerTimeout() });
     const auth = new Auth(this, 'Auth', { externalIssuer: props.externalIssuer });
-    const webhookSecret = new WebhookSecret(this, 'Webhooks');
+    const webhookSecret = new WebhookSecret(this, 'Webhooks', { allowLoopback: props.webhookAllowLoopback });
     const workers = new Workers(this, 'Workers', {
       table,
       queues,
@@ -59,6 +67,7 @@ export class JobQueueStack extends Stack {
       emailFrom: props.emailFrom,
       maxUploadBytes: props.maxUploadBytes,
       jobRateLimits: props.jobRateLimits,
+      emailRecipientDomains: props.emailRecipientDomains,
       ...retention,
     });
     const api = new JobApi(this, 'Api', {
@@ -67,9 +76,13 @@ export class JobQueueStack extends Stack {
       workers,
       files,
       auth,
+      webhookSecret,
       rateLimitPerMinute: props.rateLimitPerMinute,
       maxUploadBytes: props.maxUploadBytes,
       corsAllowOrigins: props.corsAllowOrigins,
+      emailRecipientDomains: props.emailRecipientDomains,
+      emailDailyQuota: props.emailDailyQuota,
+      uploadsPerDay: props.uploadsPerDay,
       ...retention,
     });
     const socket = new ProgressSocket(this, 'Progress', { table, auth });

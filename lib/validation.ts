@@ -20,3 +20,19 @@ export const requireIntegerInRange = (
   }
   return value;
 };
+
+const DOMAIN =
+  /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
+/** A list of DNS domain names (e.g. `example.com`), lower-cased. */
+export const requireDomains = (scope: IConstruct, name: string, domains: readonly string[]): string[] => {
+  for (const domain of domains) {
+    if (typeof domain !== 'string' || !DOMAIN.test(domain)) {
+      throw new ConfigurationError(
+        scope,
+        `${name} must list domain names such as example.com, got ${JSON.stringify(domain)}`,
+      );
+    }
+  }
+  return domains.map((domain) => domain.toLowerCase());
+};

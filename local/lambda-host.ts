@@ -38,8 +38,18 @@ interface Environment {
  * a timeout or a crash (`process.exit`, an uncaught error, out of memory) ends the
  * environment and fails only its invocation, and the next invocation cold-starts a new one.
  */
+/**
+ * Execution environments one function may run at once on this machine; further
+ * invocations wait for one to come free, as under a Lambda concurrency limit. Each
+ * environment is a thread with its own module graph: fifty cold starts at once would
+ * take a 2-core machine minutes. `JOBQUEUE_MAX_ENVIRONMENTS` changes it.
+ */
+const MAX_ENVIRONMENTS = Number(process.env.JOBQUEUE_MAX_ENVIRONMENTS) || 10;
+
 export class LocalFunction {
   private readonly idle: Environment[] = [];
+  /** Invocations waiting for an environment to come free, first come first served. */
+  private readonly waiting: ((environment: Environment) => void)[] = [];
   private readonly all = new Set<Environment>();
   private readonly log: WriteStream;
   private inFlight = 0;
@@ -62,13 +72,30 @@ export class LocalFunction {
     if (this.closing) throw new InvocationError('The local cloud is stopping', 'crash');
     this.inFlight += 1;
     try {
-      const environment = this.idle.pop() ?? this.start();
+      const environment = await this.acquire();
       await environment.ready;
       return await this.run(environment, event);
     } finally {
       this.inFlight -= 1;
       if (this.inFlight === 0) this.drained?.();
     }
+  }
+
+  private acquire(): Promise<Environment> | Environment {
+    const warm = this.idle.pop();
+    if (warm) return warm;
+    if (this.all.size < MAX_ENVIRONMENTS) return this.start();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** An environment is free again (or one ended): hand it, or a fresh one, to the next waiter. */
+  private release(environment: Environment | undefined): void {
+    const next = this.waiting.shift();
+    if (!next) {
+      if (environment) this.idle.push(environment);
+      return;
+    }
+    next(environment ?? this.start());
   }
 
   /** Waits for invocations in flight (at most `timeoutMs`), then ends every environment. */
@@ -121,8 +148,11 @@ export class LocalFunction {
       const index = this.idle.indexOf(environment);
       if (index >= 0) this.idle.splice(index, 1);
       failInit(new InvocationError(reason, 'init'));
-      environment.busy?.reject(new InvocationError(reason, 'crash'));
+      const busy = environment.busy;
       environment.busy = undefined;
+      // A busy environment frees its slot when its invocation fails; an idle or starting one now.
+      if (busy) busy.reject(new InvocationError(reason, 'crash'));
+      else if (!this.closing) this.release(undefined);
     };
     worker.on('message', (message: any) => {
       if (message.kind === 'ready') return markReady();
@@ -154,23 +184,24 @@ export class LocalFunction {
         // Lambda stops a timed-out environment; its next invocation starts cold.
         environment.dead = true;
         this.all.delete(environment);
-        environment.busy?.reject(
+        const busy = environment.busy;
+        environment.busy = undefined;
+        busy?.reject(
           new InvocationError(`Task timed out after ${this.spec.timeoutSeconds} seconds`, 'timeout'),
         );
-        environment.busy = undefined;
         void environment.worker.terminate();
       }, timeoutMs);
       environment.busy = {
         id,
         resolve: (value) => {
           clearTimeout(timer);
-          if (!environment.dead && !this.closing) this.idle.push(environment);
+          if (!this.closing) this.release(environment.dead ? undefined : environment);
           resolve(value);
         },
         reject: (error) => {
           clearTimeout(timer);
           // A handler error keeps the environment warm; a crash or timeout has ended it.
-          if (!environment.dead && !this.closing) this.idle.push(environment);
+          if (!this.closing) this.release(environment.dead ? undefined : environment);
           reject(error);
         },
       };

@@ -63,6 +63,7 @@ export const createUpload = async (
       `The file is ${request.bytes} bytes; uploads may be at most ${maxBytes} bytes.`,
     );
   }
+  await deps.quotas.reserve('uploads', user.id, 1, deps.settings.uploadsPerDay);
   const fileKey = `uploads/${user.id}/${ulid()}/${request.fileName}`;
   const headers = { 'content-type': request.contentType, 'content-length': String(request.bytes) };
   const uploadUrl = await getSignedUrl(

@@ -3,19 +3,24 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResultStore } from '../core/claim-check';
+import type { DailyQuota } from '../core/daily-quota';
 import type { JobStore } from '../core/job-store';
 import type { Priority } from '../core/priority';
 import type { RateLimiter } from '../core/rate-limiter';
+import type { WebhookSecrets } from '../jobs/webhook-signing';
 
 /** What the route functions need; built once at cold start by handler.ts, faked in tests. */
 export interface ApiDependencies {
   readonly store: JobStore;
   readonly limiter: RateLimiter;
+  readonly quotas: DailyQuota;
   readonly results: ResultStore;
   readonly documentClient: DynamoDBDocumentClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
+  /** Derives each user's data.sync signing secret (GET /v1/webhooks/secret). */
+  readonly webhookSecrets: WebhookSecrets;
   readonly clock: () => Date;
   readonly settings: {
     readonly tableName: string;
@@ -26,5 +31,9 @@ export interface ApiDependencies {
     readonly eventSourceMappings: Readonly<Record<Priority, string>>;
     readonly maxUploadBytes: number;
     readonly maxDelaySeconds: number;
+    /** Email recipients a user may send to per UTC day. */
+    readonly emailDailyQuota: number;
+    /** Uploads a user may start per UTC day. */
+    readonly uploadsPerDay: number;
   };
 }

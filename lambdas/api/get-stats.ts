@@ -33,9 +33,10 @@ interface TypeSummary {
 }
 
 interface PrioritySummary {
-  waiting: number;
-  inFlight: number;
-  delayed: number;
+  /** Live queue depths: admins only (they are everyone's jobs). */
+  waiting?: number;
+  inFlight?: number;
+  delayed?: number;
   submitted: number;
   completed: number;
   failed: number;
@@ -70,7 +71,7 @@ const queueDepths = async (deps: ApiDependencies) =>
 
 /**
  * GET /v1/stats: counters for the UTC days from..to (inclusive, default today) — the
- * caller's own, or everyone's for an admin — plus live queue depth from SQS. Costs one
+ * caller's own, or everyone's for an admin — plus, for admins, live queue depth from SQS. Costs one
  * query per day and one gauge read, whatever the number of jobs.
  */
 export const getStats = async (
@@ -104,7 +105,8 @@ export const getStats = async (
       ),
     ),
     stats.readGauge(scope),
-    queueDepths(deps),
+    // Queue depths count every user's jobs: a user sees only their own counters.
+    user.isAdmin ? queueDepths(deps) : undefined,
   ]);
 
   const totals = emptyCounters();
@@ -150,7 +152,7 @@ export const getStats = async (
         return [
           priority,
           {
-            ...depths[priority],
+            ...depths?.[priority],
             submitted: counters.submitted,
             completed: counters.completed,
             failed: counters.failed,

@@ -1,9 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { documentClient, sqsClient } from '../core/aws-clients';
 import { ResultStore } from '../core/claim-check';
 import { readConfig } from '../core/config';
+import { DailyQuota } from '../core/daily-quota';
 import { isStoreValidationError, NotFoundError, toErrorBody } from '../core/errors';
 import { JobStore } from '../core/job-store';
 import { logger } from '../core/observability';
@@ -11,6 +13,7 @@ import { RateLimiter } from '../core/rate-limiter';
 import { s3Client } from '../core/s3-client';
 import { StatsStore } from '../core/stats-store';
 import type { User } from '../core/user';
+import { WebhookSecrets } from '../jobs/webhook-signing';
 import { drainDeadLetters, listQueues, peekDeadLetters, setQueuePaused } from './admin-queues';
 import { createUpload } from './create-upload';
 import type { ApiDependencies } from './dependencies';
@@ -21,6 +24,7 @@ import { cancelJob, retryJob } from './job-actions';
 import { getJob, getJobEvents, listJobItems, listJobs } from './read-jobs';
 import type { RouteKey } from './route-table';
 import { submitBatch, submitJob, validateIdempotencyKey } from './submit-jobs';
+import { getWebhookSecret } from './webhook-secret';
 
 const config = readConfig([
   'tableName',
@@ -33,6 +37,12 @@ const config = readConfig([
   'maxDelaySeconds',
   'completedRetentionDays',
   'failedRetentionDays',
+  'emailRecipientDomains',
+  'emailDailyQuota',
+  'uploadsPerDay',
+  'webhookSecretArn',
+  // Read by the data.sync payload schema at submission; validated here at cold start.
+  'webhookAllowLoopback',
 ]);
 
 const clock = () => new Date();
@@ -44,11 +54,13 @@ const dependencies: ApiDependencies = {
     clock,
   ),
   limiter: new RateLimiter(documentClient, config.tableName, config.rateLimitPerMinute, clock),
+  quotas: new DailyQuota(documentClient, config.tableName, clock),
   results: new ResultStore(s3Client, config.bucketName),
   documentClient,
   s3: s3Client,
   sqs: sqsClient,
   lambda: new LambdaClient({}),
+  webhookSecrets: new WebhookSecrets(new SecretsManagerClient({}), config.webhookSecretArn),
   clock,
   settings: config,
 };
@@ -110,6 +122,9 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
   ),
   'GET /v1/stats': authenticated(async (event, user, deps) =>
     json(200, await getStats(user, query(event), deps, stats)),
+  ),
+  'GET /v1/webhooks/secret': authenticated(async (_event, user, deps) =>
+    json(200, await getWebhookSecret(user, deps), { 'cache-control': 'no-store' }),
   ),
   'GET /v1/queues': authenticated(async (_event, user, deps) => json(200, await listQueues(user, deps))),
   'POST /v1/queues/{priority}/pause': authenticated(async (event, user, deps) =>

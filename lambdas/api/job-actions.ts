@@ -75,6 +75,8 @@ export const retryJob = async (
       job.status,
     );
   }
+  // A retry queues the job again: it counts against the caller's submission limit like a submit.
+  await deps.limiter.reserve(user.id, 1);
   const retried = await deps.store.transition({
     jobId: job.jobId,
     from: [job.status],

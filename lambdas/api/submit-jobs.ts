@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { QuotaName } from '../core/daily-quota';
 import {
   AppError,
   IdempotencyConflictError,
@@ -12,6 +13,7 @@ import { type CreateResult, type IdempotencyClaim } from '../core/job-store';
 import { newJob } from '../core/new-job';
 import { logger } from '../core/observability';
 import type { User } from '../core/user';
+import { findJobType } from '../jobs/registry';
 import type { ApiDependencies } from './dependencies';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
@@ -61,10 +63,34 @@ export interface SubmitOutcome {
 const buildJob = (body: unknown, context: SubmitContext, deps: ApiDependencies): JobRecord =>
   newJob(body, {
     userId: context.user.id,
+    isAdmin: context.user.isAdmin,
     now: deps.clock(),
     maxDelaySeconds: deps.settings.maxDelaySeconds,
     defaultCorrelationId: context.requestId,
   });
+
+const dailyLimit = (quota: QuotaName, deps: ApiDependencies): number =>
+  quota === 'emails' ? deps.settings.emailDailyQuota : deps.settings.uploadsPerDay;
+
+/**
+ * Draws what `jobs` take from the caller's daily quotas (e.g. email recipients), all or
+ * nothing per quota; admins are not counted.
+ */
+const reserveDailyQuotas = async (
+  jobs: readonly JobRecord[],
+  user: User,
+  deps: ApiDependencies,
+): Promise<void> => {
+  if (user.isAdmin) return;
+  const amounts = new Map<QuotaName, number>();
+  for (const job of jobs) {
+    const quota = findJobType(job.type)?.dailyQuota;
+    if (quota) amounts.set(quota.name, (amounts.get(quota.name) ?? 0) + quota.amount(job.payload));
+  }
+  for (const [quota, amount] of amounts) {
+    await deps.quotas.reserve(quota, user.id, amount, dailyLimit(quota, deps));
+  }
+};
 
 const outcomeOf = (result: CreateResult): SubmitOutcome => {
   if (result.outcome === 'conflict') throw new IdempotencyConflictError();
@@ -84,6 +110,7 @@ export const submitJob = async (
   const job = buildJob(body, context, deps);
   if (!context.idempotencyKey) {
     await deps.limiter.reserve(context.user.id, 1);
+    await reserveDailyQuotas([job], context.user, deps);
     return outcomeOf(await deps.store.create(job));
   }
   const claim: IdempotencyClaim = {
@@ -94,6 +121,7 @@ export const submitJob = async (
   const earlier = await deps.store.findIdempotentJob(claim);
   if (earlier) return outcomeOf(earlier);
   await deps.limiter.reserve(context.user.id, 1);
+  await reserveDailyQuotas([job], context.user, deps);
   return outcomeOf(await deps.store.create(job, claim));
 };
 
@@ -154,6 +182,11 @@ export const submitBatch = async (
   }
 
   await deps.limiter.reserve(context.user.id, fresh.length);
+  await reserveDailyQuotas(
+    fresh.map(({ job }) => job),
+    context.user,
+    deps,
+  );
   await Promise.all(
     fresh.map(async ({ index, job, claim }) => {
       try {

@@ -55,7 +55,24 @@ const SETTINGS = {
   jwtJwksUri: [ENV.jwtJwksUri, z.url().optional()],
   emailFrom: [ENV.emailFrom, z.string().min(3).max(320)],
   webhookSecretArn: [ENV.webhookSecretArn, z.string().min(1)],
+  webhookAllowLoopback: [
+    ENV.webhookAllowLoopback,
+    z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
+  ],
   jobRateLimits: [ENV.jobRateLimits, jsonRecordOfRates],
+  // Unset means no domain: a function that forgets the variable refuses, never relays.
+  emailRecipientDomains: [
+    ENV.emailRecipientDomains,
+    z
+      .string()
+      .default('[]')
+      .pipe(jsonVariable(z.array(z.string().min(1).max(253).toLowerCase()).max(1000))),
+  ],
+  emailDailyQuota: [ENV.emailDailyQuota, positiveInt(100)],
+  uploadsPerDay: [ENV.uploadsPerDay, positiveInt(200)],
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -31,6 +31,14 @@ export const ENV = {
   jobRateLimits: 'JOB_RATE_LIMITS',
   /** ARN of the Secrets Manager secret that signs data.sync webhooks. */
   webhookSecretArn: 'WEBHOOK_SECRET_ARN',
+  /** JSON list of the domains users may email (admins may email anyone). */
+  emailRecipientDomains: 'EMAIL_RECIPIENT_DOMAINS',
+  /** Recipients a user may email per UTC day. */
+  emailDailyQuota: 'EMAIL_DAILY_QUOTA',
+  /** Uploads a user may start per UTC day. */
+  uploadsPerDay: 'UPLOADS_PER_DAY',
+  /** `true` lets data.sync reach loopback addresses (the local cloud's receivers); never link-local. */
+  webhookAllowLoopback: 'WEBHOOK_ALLOW_LOOPBACK',
   /** Job type submitted by a scheduled rule (the rule's input may override it). */
   scheduledJobType: 'SCHEDULED_JOB_TYPE',
 } as const;

@@ -34,8 +34,8 @@ export class UnauthorizedError extends AppError {
 }
 
 export class ForbiddenError extends AppError {
-  constructor(message = 'This route is for administrators.') {
-    super(403, 'FORBIDDEN', message);
+  constructor(message = 'This route is for administrators.', details?: { readonly rule: string }) {
+    super(403, 'FORBIDDEN', message, details);
   }
 }
 
@@ -74,6 +74,19 @@ export class RateLimitedError extends AppError {
       'RATE_LIMITED',
       `Too many jobs submitted: the limit is ${limitPerMinute} per minute.`,
       { retryAfterSeconds, limitPerMinute },
+      { 'retry-after': String(retryAfterSeconds) },
+    );
+  }
+}
+
+/** A per-user daily allowance (emails, uploads) is used up until the next UTC day. */
+export class QuotaExceededError extends AppError {
+  constructor(quota: string, limitPerDay: number, retryAfterSeconds: number) {
+    super(
+      429,
+      'RATE_LIMITED',
+      `The daily ${quota} quota of ${limitPerDay} is used up; it renews at 00:00 UTC.`,
+      { quota, limitPerDay, retryAfterSeconds },
       { 'retry-after': String(retryAfterSeconds) },
     );
   }

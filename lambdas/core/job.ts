@@ -65,6 +65,8 @@ export interface JobRecord {
   readonly version: number;
   /** TTL, epoch seconds. */
   readonly expiresAt?: number;
+  /** Submitted by an admin or the stack: the worker lets admin-only options and system types run. */
+  readonly submittedByAdmin?: boolean;
   /** For types where only the newest version of an entity matters (data.sync). */
   readonly supersedes?: { readonly key: string; readonly version: number };
 }
@@ -72,7 +74,7 @@ export interface JobRecord {
 /** The job as the contract shows it to clients: the stored job minus its internals. */
 export type JobView = Omit<
   JobRecord,
-  'userId' | 'updatedAt' | 'leaseUntil' | 'events' | 'version' | 'expiresAt'
+  'userId' | 'updatedAt' | 'leaseUntil' | 'events' | 'version' | 'expiresAt' | 'submittedByAdmin'
 >;
 
 export const toJobView = (job: JobRecord): JobView => {

@@ -1,7 +1,7 @@
 import { monotonicFactory } from 'ulidx';
 import { z } from 'zod';
 import { findJobType } from '../jobs/registry';
-import { ValidationError } from './errors';
+import { ForbiddenError, ValidationError } from './errors';
 import type { JobRecord } from './job';
 import { jsonBoundsIssues } from './json-bounds';
 import {
@@ -60,6 +60,8 @@ const assertStorableJson = (body: unknown): void => {
 
 export interface NewJobOptions {
   readonly userId: string;
+  /** The submitter is an admin (or the stack itself): admin-only options and system types pass. */
+  readonly isAdmin?: boolean;
   readonly now: Date;
   /** Longest delay accepted. */
   readonly maxDelaySeconds: number;
@@ -87,7 +89,13 @@ export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
     'payload',
   );
 
-  type.authorize?.(payload, options.userId);
+  const isAdmin = options.isAdmin === true;
+  if (type.system && !isAdmin) {
+    throw new ForbiddenError(`${type.name} is a system job type: the stack submits it, users cannot.`, {
+      rule: 'systemJobType',
+    });
+  }
+  type.authorize?.(payload, { id: options.userId, isAdmin });
   const supersedes = type.supersedes?.(payload, options.userId);
 
   const nowMs = options.now.getTime();
@@ -123,6 +131,8 @@ export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
     ...(request.entity ? { entity: request.entity } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
     ...(supersedes ? { supersedes } : {}),
+    // Kept so the worker can check admin-only options again before it runs the job.
+    ...(isAdmin ? { submittedByAdmin: true } : {}),
     createdAt,
     updatedAt: createdAt,
     ...(delayed ? { runAt: new Date(runAtMs).toISOString() } : {}),

@@ -29,6 +29,7 @@ export const keys = {
   leaseSort: (leaseUntil: string, jobId: string) => `${leaseUntil}#${jobId}`,
   idempotency: (userId: string, key: string) => ({ PK: `IDEM#${userId}#${key}`, SK: 'IDEM' }),
   rateWindow: (userId: string, minute: string) => ({ PK: `RATE#${userId}`, SK: minute }),
+  dailyQuota: (quota: string, userId: string, day: string) => ({ PK: `QUOTA#${quota}#${userId}`, SK: day }),
   typeRateWindow: (type: string, epochSecond: number) => ({
     PK: `TYPERATE#${type}`,
     SK: String(epochSecond),

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import type { QuotaName } from '../core/daily-quota';
 import type { Priority } from '../core/priority';
+import type { User } from '../core/user';
 
 /** What a running job's handler may report; all fields optional, percent 0–100. */
 export interface ProgressUpdate {
@@ -61,10 +63,28 @@ export interface JobTypeDefinition<Payload = unknown> {
   /** Validates a submitted payload; the parsed value is what the handler receives. */
   readonly schema: z.ZodType<Payload>;
   /**
-   * Checks at submission that the caller may submit this payload (e.g. only their own
-   * uploads); throws an AppError (NotFoundError for someone else's file). @default anyone
+   * Submitted by the stack itself (schedules, admin routes): users get 403, admins may.
+   * @default false
    */
-  readonly authorize?: (payload: Payload, userId: string) => void;
+  readonly system?: boolean;
+  /**
+   * Whether the caller may run this payload (e.g. only their own uploads, admin-only
+   * options); throws an AppError (NotFoundError for someone else's file, ForbiddenError for
+   * an admin-only option). Checked at submission and again by the worker before it runs
+   * the job, with the submitter as the caller. @default anyone
+   */
+  readonly authorize?: (payload: Payload, caller: User) => void;
+  /**
+   * A per-user daily allowance each job of this type draws on at submission (admins are
+   * not counted), e.g. email recipients. @default none
+   */
+  readonly dailyQuota?: { readonly name: QuotaName; readonly amount: (payload: Payload) => number };
+  /**
+   * Whether running this payload may end the worker's process (the `crash` diagnostic):
+   * the worker runs such a job only after the rest of its batch has recorded its outcome.
+   * @default never
+   */
+  readonly mayEndProcess?: (payload: Payload) => boolean;
   /**
    * For types where a newer version of an entity makes older queued jobs moot: the
    * entity key and version of a payload. The dispatcher records each submitted version

@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { ForbiddenError } from '../core/errors';
 import { syncEntityKey } from './data-sync-key';
+import { allowedRecipientDomains, recipientsOf, requireAllowedRecipients } from './email-policy';
 import { defineJobType, type JobTypeDefinition } from './job-type';
 import { pdfRenderSchema } from './pdf-render-schema';
 import { requireOwnUpload } from './resume/uploads';
+import { webhookUrlSchema } from './webhook-address';
 
 /** An upload key as `POST /v1/uploads` returns it. */
 const fileKey = z
@@ -12,6 +15,11 @@ const fileKey = z
   .regex(/^uploads\//, 'must be a fileKey from POST /v1/uploads');
 
 const DEFAULT_BACKOFF = { baseSeconds: 2, maxSeconds: 3600 } as const;
+
+/** Header injection: a CR or LF would let a value start a new mail header. */
+const noLineBreaks = (text: string) => !/[\r\n]/.test(text);
+const LINE_BREAK_MESSAGE = 'must not contain CR or LF';
+const emailAddress = z.email().max(320).refine(noLineBreaks, LINE_BREAK_MESSAGE);
 
 /**
  * The one list of job types. The API validates payloads with `schema`, the worker runs
@@ -34,6 +42,13 @@ const definitions: readonly JobTypeDefinition[] = [
         result: z.unknown().optional(),
       })
       .strict(),
+    // Ending the worker's process is a diagnostic of the stall sweep, not a user's tool.
+    authorize: (payload, caller) => {
+      if (payload.crash && !caller.isAdmin) {
+        throw new ForbiddenError('`crash` is an admin-only diagnostic option.', { rule: 'adminOnlyOption' });
+      }
+    },
+    mayEndProcess: (payload) => payload.crash,
     load: async () => (await import('./system-simulate')).simulate,
   }),
   defineJobType({
@@ -43,7 +58,7 @@ const definitions: readonly JobTypeDefinition[] = [
     timeoutSeconds: 60,
     backoff: DEFAULT_BACKOFF,
     schema: z.object({ fileKey }).strict(),
-    authorize: (payload, userId) => requireOwnUpload(payload.fileKey, userId),
+    authorize: (payload, caller) => requireOwnUpload(payload.fileKey, caller.id),
     load: async () => (await import('./resume/extract')).extractResume,
   }),
   defineJobType({
@@ -72,8 +87,8 @@ const definitions: readonly JobTypeDefinition[] = [
           .max(100),
       })
       .strict(),
-    authorize: (payload, userId) => {
-      if ('fileKey' in payload.resume) requireOwnUpload(payload.resume.fileKey, userId);
+    authorize: (payload, caller) => {
+      if ('fileKey' in payload.resume) requireOwnUpload(payload.resume.fileKey, caller.id);
     },
     load: async () => (await import('./resume/analyze')).analyzeResume,
   }),
@@ -96,12 +111,15 @@ const definitions: readonly JobTypeDefinition[] = [
     rateLimit: { perSecond: 14 },
     schema: z
       .object({
-        to: z.union([z.email().max(320), z.array(z.email().max(320)).min(1).max(50)]),
-        subject: z.string().min(1).max(998),
+        to: z.union([emailAddress, z.array(emailAddress).min(1).max(50)]),
+        subject: z.string().min(1).max(998).refine(noLineBreaks, LINE_BREAK_MESSAGE),
         text: z.string().min(1).max(200_000),
         html: z.string().min(1).max(200_000).optional(),
       })
       .strict(),
+    authorize: (payload, caller) => requireAllowedRecipients(payload.to, caller, allowedRecipientDomains()),
+    // Each recipient is one message sent from the stack's identity.
+    dailyQuota: { name: 'emails', amount: (payload) => recipientsOf(payload.to).length },
     load: async () => (await import('./email-send')).sendEmail,
   }),
   defineJobType({
@@ -116,7 +134,7 @@ const definitions: readonly JobTypeDefinition[] = [
       .object({
         entity: z.object({ name: z.string().min(1).max(128), id: z.string().min(1).max(256) }).strict(),
         version: z.number().int().min(0),
-        url: z.url({ protocol: /^https?$/ }).max(2048),
+        url: webhookUrlSchema,
         data: z.record(z.string(), z.unknown()).optional(),
       })
       .strict(),
@@ -128,6 +146,7 @@ const definitions: readonly JobTypeDefinition[] = [
   }),
   defineJobType({
     name: 'analytics.rollup',
+    system: true,
     defaultPriority: 'low',
     maxAttempts: 3,
     timeoutSeconds: 120,

@@ -36,6 +36,8 @@ export const submitScheduledJob = async (input: unknown, deps: { store: JobStore
     { type: request.type, payload: request.payload },
     {
       userId: SYSTEM_USER,
+      // The stack itself submits: system types are its to run.
+      isAdmin: true,
       now: deps.clock(),
       maxDelaySeconds: 0,
       defaultCorrelationId: `schedule:${request.type}`,

@@ -14,6 +14,7 @@ import { jobLogger, logger, metrics } from '../core/observability';
 import { s3Client } from '../core/s3-client';
 import { TypeRateLimiter } from '../core/type-rate-limiter';
 import { findJobType } from '../jobs/registry';
+import { LastInBatch } from './last-in-batch';
 import { type MessageOutcome, processJobMessage, type WorkerDependencies } from './process-message';
 
 const config = readConfig([
@@ -24,6 +25,7 @@ const config = readConfig([
   'completedRetentionDays',
   'failedRetentionDays',
   'jobRateLimits',
+  'emailRecipientDomains',
 ]);
 const typeRates = new TypeRateLimiter(documentClient, config.tableName);
 
@@ -70,7 +72,11 @@ const METRIC_BY_OUTCOME: Partial<Record<MessageOutcome, string>> = {
 
 const processor = new BatchProcessor(EventType.SQS);
 
-const processRecord = async (record: SQSRecord, context?: Context): Promise<MessageOutcome> => {
+const processRecord = async (
+  record: SQSRecord,
+  context: Context | undefined,
+  batch: LastInBatch,
+): Promise<MessageOutcome> => {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -85,9 +91,13 @@ const processRecord = async (record: SQSRecord, context?: Context): Promise<Mess
     throw new Error('Malformed job message');
   }
   try {
-    const outcome = await processJobMessage(parsed.data, dependencies, {
-      remainingMs: () => context?.getRemainingTimeInMillis() ?? 900_000,
-    });
+    const outcome = await processJobMessage(
+      parsed.data,
+      { ...dependencies, runAlone: () => batch.wait() },
+      {
+        remainingMs: () => context?.getRemainingTimeInMillis() ?? 900_000,
+      },
+    );
     const metric = METRIC_BY_OUTCOME[outcome];
     if (metric) metrics.addMetric(metric, 'Count', 1);
     logger.debug('Message processed', { jobId: parsed.data.jobId, attempt: parsed.data.attempt, outcome });
@@ -103,8 +113,14 @@ const processRecord = async (record: SQSRecord, context?: Context): Promise<Mess
   }
 };
 
-export const handler = middy(async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, processRecord, processor, { context }),
-)
+export const handler = middy(async (event: SQSEvent, context: Context) => {
+  const batch = new LastInBatch(event.Records.length);
+  return processPartialResponse(
+    event,
+    (record: SQSRecord) => processRecord(record, context, batch).finally(() => batch.done()),
+    processor,
+    { context },
+  );
+})
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

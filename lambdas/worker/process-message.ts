@@ -1,5 +1,6 @@
 import { backoffSeconds } from '../core/backoff';
 import type { ResultStore } from '../core/claim-check';
+import { AppError } from '../core/errors';
 import type { JobError, JobRecord } from '../core/job';
 import type { JobMessage } from '../core/job-message';
 import type { JobQueueClient } from '../core/job-queue-client';
@@ -22,6 +23,11 @@ export interface WorkerDependencies {
    * when it may; the job's startedAt is then that same instant). @default every start is admitted
    */
   readonly admit?: (type: JobTypeDefinition, at: Date) => Promise<boolean>;
+  /**
+   * Resolves when a job that may end the process may run: after the rest of its batch has
+   * finished (see LastInBatch). @default runs at once
+   */
+  readonly runAlone?: () => Promise<void>;
 }
 
 export interface InvocationBudget {
@@ -79,8 +85,10 @@ export const processJobMessage = async (
     }
   }
 
-  // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
   const type = deps.findJobType(job.type);
+  if (type?.mayEndProcess?.(job.payload) && deps.runAlone) await deps.runAlone();
+
+  // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
   const startedAt = deps.clock();
   if (type && deps.admit && isClaimable(job, message) && !(await deps.admit(type, startedAt))) {
     const refused = await deps.queue.send([
@@ -156,6 +164,9 @@ const run = async (
       retryable: false,
     });
   }
+
+  const refusal = refusalOf(type, job);
+  if (refusal) return recordFailure(job, deps, logger, refusal);
 
   const controller = new AbortController();
   let aborted: Abort | undefined;
@@ -255,6 +266,32 @@ const run = async (
     return settled(completed, 'completed');
   }
   return recordFailure(job, deps, logger, toJobError(outcome?.error));
+};
+
+/**
+ * The submission rules, checked again before the job runs: a job queued before a rule
+ * existed, or past the API some other way, is refused here and fails at once.
+ */
+const refusalOf = (type: JobTypeDefinition, job: JobRecord): JobError | undefined => {
+  const caller = { id: job.userId, isAdmin: job.submittedByAdmin === true };
+  if (type.system && !caller.isAdmin) {
+    return { code: 'FORBIDDEN', message: `${type.name} is a system job type`, retryable: false };
+  }
+  const parsed = type.schema.safeParse(job.payload);
+  if (!parsed.success) {
+    return {
+      code: 'INVALID_PAYLOAD',
+      message: `The payload does not pass ${type.name}'s schema`,
+      retryable: false,
+    };
+  }
+  try {
+    type.authorize?.(parsed.data, caller);
+  } catch (error) {
+    if (error instanceof AppError) return { code: error.code, message: error.message, retryable: false };
+    throw error;
+  }
+  return undefined;
 };
 
 const durationSince = (job: JobRecord, end: Date): number =>

@@ -8,12 +8,13 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ROUTES } from '../../lambdas/api/route-table';
 import { ENV } from '../../lambdas/core/environment';
-import { requireIntegerInRange } from '../validation';
+import { requireDomains, requireIntegerInRange } from '../validation';
 import type { Auth } from './auth';
 import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
+import type { WebhookSecret } from './webhook-secret';
 import type { Workers } from './workers';
 
 export interface JobApiProps {
@@ -23,10 +24,18 @@ export interface JobApiProps {
   readonly workers: Workers;
   readonly files: FileStore;
   readonly auth: Auth;
+  /** Hands users their data.sync signing secret; its address policy checks webhook URLs at submission. */
+  readonly webhookSecret: WebhookSecret;
   /** Jobs a user may submit per minute. @default 120 */
   readonly rateLimitPerMinute?: number;
   /** Largest upload `POST /v1/uploads` grants. @default 10 MiB */
   readonly maxUploadBytes?: number;
+  /** Domains users may email; admins may email anyone. @default none: users can send no email */
+  readonly emailRecipientDomains?: readonly string[];
+  /** Email recipients a user may send to per UTC day. @default 100 */
+  readonly emailDailyQuota?: number;
+  /** Uploads a user may start per UTC day. @default 200 */
+  readonly uploadsPerDay?: number;
   /** Longest delay a job may ask for. @default 7 days */
   readonly maxDelay?: Duration;
   readonly completedRetentionDays: number;
@@ -73,6 +82,26 @@ export class JobApi extends Construct {
       365 * 24 * 3600,
     );
 
+    const emailDailyQuota = requireIntegerInRange(
+      this,
+      'emailDailyQuota',
+      props.emailDailyQuota ?? 100,
+      1,
+      1_000_000,
+    );
+    const uploadsPerDay = requireIntegerInRange(
+      this,
+      'uploadsPerDay',
+      props.uploadsPerDay ?? 200,
+      1,
+      1_000_000,
+    );
+    const emailRecipientDomains = requireDomains(
+      this,
+      'emailRecipientDomains',
+      props.emailRecipientDomains ?? [],
+    );
+
     this.handler = new JobQueueFunction(this, 'Handler', {
       entry: 'lambdas/api/handler.ts',
       description: 'HTTP API: submit, read, cancel and retry jobs; uploads; statistics; health',
@@ -89,6 +118,10 @@ export class JobApi extends Construct {
         [ENV.maxDelaySeconds]: String(maxDelaySeconds),
         [ENV.completedRetentionDays]: String(props.completedRetentionDays),
         [ENV.failedRetentionDays]: String(props.failedRetentionDays),
+        [ENV.emailRecipientDomains]: JSON.stringify(emailRecipientDomains),
+        [ENV.emailDailyQuota]: String(emailDailyQuota),
+        [ENV.uploadsPerDay]: String(uploadsPerDay),
+        ...props.webhookSecret.environment,
       },
     });
     props.table.grantReadWriteData(this.handler);
@@ -98,6 +131,8 @@ export class JobApi extends Construct {
     props.workers.grantPauseResume(this.handler);
     props.queues.grantManageDeadLetters(this.handler);
     props.queues.grantSend(this.handler);
+    // GET /v1/webhooks/secret derives the caller's signing secret from the stack's.
+    props.webhookSecret.grantRead(this.handler);
 
     const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.auth.issuer, {
       jwtAudience: props.auth.audience,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,8 +8,41 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { projectRoot } from '../project-root';
+import { ConfigurationError } from '../validation';
 
 const PROJECT_ROOT = projectRoot();
+
+// ESM bundles still meet CommonJS dependencies that call require().
+const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/**
+ * The esbuild run that writes a thread's bundle beside the handler's: the settings the
+ * handler's bundle gets (ESM, node22, minified, source map, the same externals — the AWS
+ * SDK is in the runtime, `nodeModules` are installed beside).
+ */
+const threadBundleCommand = (
+  inputDir: string,
+  outputDir: string,
+  name: string,
+  entry: string,
+  nodeModules: readonly string[],
+): string =>
+  [
+    JSON.stringify(path.join(inputDir, 'node_modules', '.bin', 'esbuild')),
+    JSON.stringify(path.join(inputDir, entry)),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--target=node22',
+    '--minify',
+    '--sourcemap',
+    '--main-fields=module,main',
+    '--log-level=warning',
+    `--outfile=${JSON.stringify(path.join(outputDir, `${name}.mjs`))}`,
+    "--external:'@aws-sdk/*'",
+    ...nodeModules.map((module) => `--external:${JSON.stringify(module)}`),
+    `--banner:js=${JSON.stringify(BANNER)}`,
+  ].join(' ');
 
 export interface JobQueueFunctionProps {
   /** Handler file, relative to the project root (e.g. `lambdas/api/handler.ts`); it exports `handler`. */
@@ -27,7 +61,16 @@ export interface JobQueueFunctionProps {
    * own data files at run time (pdfkit's font metrics). @default none
    */
   readonly nodeModules?: string[];
+  /**
+   * Files bundled beside the handler for code that runs in a worker thread: output name
+   * (written as `<name>.mjs`) → entry relative to the project root. A NodejsFunction bundle
+   * is one file (esbuild cannot split it), so a thread's code is a second esbuild run
+   * after the handler's, with the same settings and externals. @default none
+   */
+  readonly threadEntries?: Readonly<Record<string, string>>;
 }
+
+const THREAD_NAME = /^[a-z][a-z0-9-]*$/;
 
 /**
  * The project's Lambda function defaults: Node.js 22 on ARM, an ESM bundle built by the
@@ -36,6 +79,18 @@ export interface JobQueueFunctionProps {
  */
 export class JobQueueFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: JobQueueFunctionProps) {
+    const threadEntries = Object.entries(props.threadEntries ?? {});
+    for (const [name, entry] of threadEntries) {
+      if (!THREAD_NAME.test(name) || name === 'index') {
+        throw new ConfigurationError(
+          scope,
+          `${id}: thread name ${JSON.stringify(name)} must be kebab-case, not "index"`,
+        );
+      }
+      if (!existsSync(path.join(PROJECT_ROOT, entry))) {
+        throw new ConfigurationError(scope, `${id}: thread entry ${JSON.stringify(entry)} does not exist`);
+      }
+    }
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -70,13 +125,30 @@ export class JobQueueFunction extends NodejsFunction {
         sourceMap: true,
         mainFields: ['module', 'main'],
         nodeModules: props.nodeModules,
-        // ESM bundles still meet CommonJS dependencies that call require().
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        banner: BANNER,
+        ...(threadEntries.length > 0
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  threadEntries.map(([name, entry]) =>
+                    threadBundleCommand(inputDir, outputDir, name, entry, props.nodeModules ?? []),
+                  ),
+              },
+            }
+          : {}),
       },
     });
     logGroup.grantWrite(role);
     // The local cloud (`npm start`) runs each function from its source file, found here.
     (this.node.defaultChild as lambda.CfnFunction).addMetadata('jobqueue:entry', props.entry);
+    if (threadEntries.length > 0) {
+      (this.node.defaultChild as lambda.CfnFunction).addMetadata(
+        'jobqueue:threads',
+        Object.fromEntries(threadEntries.map(([name, entry]) => [`${name}.mjs`, entry])),
+      );
+    }
     NagSuppressions.addResourceSuppressions(
       role,
       [

@@ -6,12 +6,18 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
 import { PRIORITIES, type Priority } from '../../lambdas/core/priority';
 import { findJobType, maxJobTimeoutSeconds } from '../../lambdas/jobs/registry';
-import { ConfigurationError, requireIntegerInRange } from '../validation';
+import { PARSE_THREAD_ENTRY, PARSE_THREAD_NAME } from '../../lambdas/jobs/resume/parse-thread';
+import { ConfigurationError, requireDomains, requireIntegerInRange } from '../validation';
 import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
 import type { WebhookSecret } from './webhook-secret';
+
+/** Code the workers run in worker threads, bundled beside the handler: uploads are parsed there. */
+export const WORKER_THREAD_ENTRIES: Readonly<Record<string, string>> = {
+  [PARSE_THREAD_NAME]: PARSE_THREAD_ENTRY,
+};
 
 /** Seconds a worker function lives beyond the longest job type's timeout, to record the outcome. */
 const OUTCOME_MARGIN_SECONDS = 30;
@@ -31,7 +37,7 @@ export interface WorkersProps {
   readonly table: JobTable;
   readonly queues: PriorityQueues;
   readonly files: FileStore;
-  /** Signs data.sync deliveries. */
+  /** Signs data.sync deliveries and says which addresses they may reach. */
   readonly webhookSecret: WebhookSecret;
   /**
    * Most concurrent invocations per priority queue (the event source's maxConcurrency,
@@ -58,6 +64,11 @@ export interface WorkersProps {
   readonly jobRateLimits?: Readonly<Record<string, number>>;
   /** Largest upload a job reads (checked again with HeadObject). @default 10 MiB */
   readonly maxUploadBytes?: number;
+  /**
+   * Domains users may email (checked again before each send); admins may email anyone.
+   * @default none: users can send no email
+   */
+  readonly emailRecipientDomains?: readonly string[];
 }
 
 const EMAIL_ADDRESS = /^[^\s@<>]+@([^\s@<>]+\.[^\s@<>]+)$/;
@@ -88,6 +99,11 @@ export class Workers extends Construct {
         throw new ConfigurationError(this, `jobRateLimits names an unknown job type ${JSON.stringify(type)}`);
       requireIntegerInRange(this, `jobRateLimits.${type}`, perSecond, 1, 10_000);
     }
+    const emailRecipientDomains = requireDomains(
+      this,
+      'emailRecipientDomains',
+      props.emailRecipientDomains ?? [],
+    );
     const stack = Stack.of(this);
     // SES v2 authorizes SendEmail on the sending identity: the address or its domain.
     const sendEmail = new iam.PolicyStatement({
@@ -113,9 +129,11 @@ export class Workers extends Construct {
         timeout: props.timeout ?? workerTimeout(),
         memorySize: props.memorySize ?? 1024,
         // pdfkit reads its font metrics from disk; mammoth (DOCX) stays out of the bundle and
-        // loads only when a DOCX arrives. pdf.js is bundled: installed, its optional native
-        // canvas build would add ~70 MB to every worker.
+        // loads only when a DOCX arrives. pdf.js is bundled (into the parse thread's bundle):
+        // installed, its optional native canvas build would add ~70 MB to every worker.
+        // Uploads are parsed in a worker thread (parse-thread.ts), shipped as its own bundle.
         nodeModules: ['pdfkit', 'mammoth'],
+        threadEntries: WORKER_THREAD_ENTRIES,
         environment: {
           [ENV.tableName]: props.table.table.tableName,
           [ENV.bucketName]: props.files.bucket.bucketName,
@@ -124,9 +142,10 @@ export class Workers extends Construct {
           [ENV.completedRetentionDays]: String(props.completedRetentionDays),
           [ENV.failedRetentionDays]: String(props.failedRetentionDays),
           [ENV.emailFrom]: emailFrom,
-          [ENV.webhookSecretArn]: props.webhookSecret.secret.secretArn,
+          ...props.webhookSecret.environment,
           [ENV.maxUploadBytes]: String(props.maxUploadBytes ?? 10 * 1024 * 1024),
           [ENV.jobRateLimits]: JSON.stringify(props.jobRateLimits ?? {}),
+          [ENV.emailRecipientDomains]: JSON.stringify(emailRecipientDomains),
         },
       });
       worker.addToRolePolicy(sendEmail);

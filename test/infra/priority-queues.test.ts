@@ -35,10 +35,15 @@ describe('priority queues', () => {
     for (const [id, queue] of Object.entries(queues)) {
       expect({ id, sse: queue.Properties.SqsManagedSseEnabled }).toEqual({ id, sse: true });
     }
-    template.hasResourceProperties('AWS::SQS::Queue', {
-      MessageRetentionPeriod: 14 * 24 * 3600,
-      RedrivePolicy: Match.absent(),
-    });
+    const deadLetterQueues = Object.entries(queues).filter(([id]) => /^Queues\w+DeadLetterQueue/.test(id));
+    expect(deadLetterQueues).toHaveLength(4);
+    for (const [id, queue] of deadLetterQueues) {
+      expect({ id, retention: queue.Properties.MessageRetentionPeriod }).toEqual({
+        id,
+        retention: 1_209_600,
+      });
+      expect(queue.Properties.RedrivePolicy).toBeUndefined();
+    }
   });
 
   test('every queue refuses requests without TLS', () => {

@@ -234,11 +234,24 @@ describe('context validation', () => {
     });
   });
 
+  test('reads the abuse limits: recipient domains, email and upload quotas', () => {
+    expect(
+      read({
+        'jobqueue:emailRecipientDomains': '["example.com"]',
+        'jobqueue:emailDailyQuota': '10',
+        'jobqueue:uploadsPerDay': 20,
+      }),
+    ).toMatchObject({ emailRecipientDomains: ['example.com'], emailDailyQuota: 10, uploadsPerDay: 20 });
+    expect(read({})).toMatchObject({ emailRecipientDomains: undefined, emailDailyQuota: undefined });
+  });
+
   test.each([
     [{ 'jobqueue:rateLimitPerMinute': 'lots' }, /jobqueue:rateLimitPerMinute must be a number/],
     [{ 'jobqueue:concurrency': { urgent: 5 } }, /keyed by critical, high, normal, low/],
     [{ 'jobqueue:deletionProtection': 'maybe' }, /must be true or false/],
     [{ 'jobqueue:jwtIssuer': 'https://issuer.example' }, /given together/],
+    [{ 'jobqueue:emailRecipientDomains': [1] }, /must be a list of strings/],
+    [{ 'jobqueue:emailDailyQuota': 'many' }, /jobqueue:emailDailyQuota must be a number/],
   ])('rejects %p', (context, message) => {
     expect(() => read(context)).toThrow(ContextError);
     expect(() => read(context)).toThrow(message);

@@ -59,10 +59,18 @@ describe('workers', () => {
     });
   });
 
-  test('the worker timeout outlives the longest job type (300 s or less today) with a margin', () => {
-    const worker = logicalId(template, 'AWS::Lambda::Function', /^WorkersNormalWorker[0-9A-F]{8}$/);
-    const timeout = template.toJSON().Resources[worker].Properties.Timeout as number;
-    expect(timeout).toBeGreaterThanOrEqual(120 + 30);
+  test('every worker outlives the longest job type (resume.analyze, 300 s) by a 30 s margin', () => {
+    for (const name of ['Critical', 'High', 'Normal', 'Low']) {
+      const worker = logicalId(
+        template,
+        'AWS::Lambda::Function',
+        new RegExp(`^Workers${name}Worker[0-9A-F]{8}$`),
+      );
+      expect({ name, timeout: template.toJSON().Resources[worker].Properties.Timeout }).toEqual({
+        name,
+        timeout: 330,
+      });
+    }
   });
 
   test('a low-priority flood cannot take critical capacity: concurrency is configurable per priority', () => {
@@ -101,6 +109,19 @@ describe('workers', () => {
     expect(actions).not.toContain('dynamodb:DeleteTable');
     expect(actions.filter((action: string) => action.endsWith('*'))).toEqual([]);
   });
+
+  test('every worker ships the parse thread its uploads are read in', () => {
+    for (const name of PRIORITIES) {
+      const worker = logicalId(
+        template,
+        'AWS::Lambda::Function',
+        new RegExp(`^Workers${name}Worker[0-9A-F]{8}$`),
+      );
+      expect(template.toJSON().Resources[worker].Metadata['jobqueue:threads']).toEqual({
+        'parse-thread.mjs': 'lambdas/jobs/resume/parse-thread-main.ts',
+      });
+    }
+  });
 });
 
 describe('job types that call other services', () => {
@@ -118,22 +139,6 @@ describe('job types that call other services', () => {
     expect(resources).not.toContain('*');
   });
 
-  test('workers may read the webhook signing secret, which names itself by ARN in their environment', () => {
-    const secret = logicalId(typed, 'AWS::SecretsManager::Secret', /^WebhooksSecret/);
-    const statements = Object.values(typed.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement,
-    );
-    const reads = statements.filter((statement) =>
-      [statement.Action].flat().includes('secretsmanager:GetSecretValue'),
-    );
-    expect(reads).toHaveLength(4);
-    for (const read of reads) expect(read.Resource).toEqual({ Ref: secret });
-    const worker = logicalId(typed, 'AWS::Lambda::Function', /^WorkersLowWorker[0-9A-F]{8}$/);
-    expect(typed.toJSON().Resources[worker].Properties.Environment.Variables.WEBHOOK_SECRET_ARN).toEqual({
-      Ref: secret,
-    });
-  });
-
   test('the sender and per-type rates reach every worker', () => {
     const { template: rated } = synth({ jobRateLimits: { 'email.send': 1 } });
     const workers = Object.entries(rated.findResources('AWS::Lambda::Function')).filter(([id]) =>
@@ -148,7 +153,36 @@ describe('job types that call other services', () => {
     }
   });
 
+  test('users may email no domain unless the stack names some; the API and every worker enforce the same list', () => {
+    const workerEnvironments = (template: typeof rated) =>
+      Object.entries(template.findResources('AWS::Lambda::Function'))
+        .filter(([id]) => /^(Workers\w+Worker|ApiHandler)[0-9A-F]{8}$/.test(id))
+        .map(([, fn]) => fn.Properties.Environment.Variables);
+    const { template: rated } = synth();
+    expect(workerEnvironments(rated)).toHaveLength(5);
+    for (const env of workerEnvironments(rated)) expect(env.EMAIL_RECIPIENT_DOMAINS).toBe('[]');
+    const { template: allowed } = synth({ emailRecipientDomains: ['Example.com', 'mail.example.org'] });
+    for (const env of workerEnvironments(allowed))
+      expect(env.EMAIL_RECIPIENT_DOMAINS).toBe('["example.com","mail.example.org"]');
+  });
+
+  test('daily quotas default to 100 email recipients and 200 uploads per user', () => {
+    const api = (template: ReturnType<typeof synth>['template']) =>
+      Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
+        /^ApiHandler[0-9A-F]{8}$/.test(id),
+      )?.[1].Properties.Environment.Variables;
+    expect(api(synth().template)).toMatchObject({ EMAIL_DAILY_QUOTA: '100', UPLOADS_PER_DAY: '200' });
+    expect(api(synth({ emailDailyQuota: 5, uploadsPerDay: 7 }).template)).toMatchObject({
+      EMAIL_DAILY_QUOTA: '5',
+      UPLOADS_PER_DAY: '7',
+    });
+  });
+
   test.each([
+    [{ emailRecipientDomains: ['user@example.com'] }, /emailRecipientDomains must list domain names/],
+    [{ emailRecipientDomains: ['*'] }, /emailRecipientDomains must list domain names/],
+    [{ emailDailyQuota: 0 }, /emailDailyQuota must be an integer from 1/],
+    [{ uploadsPerDay: 1.5 }, /uploadsPerDay must be an integer from 1/],
     [{ emailFrom: 'not an address' }, /emailFrom must be an email address/],
     [{ jobRateLimits: { 'no.such': 3 } }, /unknown job type "no.such"/],
     [

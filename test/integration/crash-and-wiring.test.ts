@@ -19,15 +19,28 @@ const dynamo = () =>
   new DynamoDBClient({ region: stack().region, endpoint: stack().endpoints.dynamodb, credentials });
 
 describe('crashes', () => {
-  test('a worker that dies mid-job loses the attempt: the sweep records WORKER_LOST', async () => {
-    const job = await submit('judy', {
-      type: 'system.simulate',
-      payload: { durationMs: 2000, steps: 4, crash: true },
-      maxAttempts: 1,
+  test('a worker that dies mid-job loses that attempt only: the sweep records WORKER_LOST, its batch neighbours finish', async () => {
+    // Submitted together, the four jobs reach one worker invocation as one SQS batch.
+    const batch = await api('POST', '/v1/jobs/batch', {
+      user: 'admin',
+      body: {
+        jobs: [
+          { type: 'system.simulate', payload: { durationMs: 600, steps: 2, crash: true }, maxAttempts: 1 },
+          ...[1, 2, 3].map(() => ({ type: 'system.simulate', payload: { durationMs: 1500, steps: 3 } })),
+        ],
+      },
     });
-    await untilStatus('judy', job.jobId, ['processing']);
+    expect(batch.status).toBe(202);
+    const [crash, ...neighbours] = batch.body.jobs as { jobId: string }[];
+    for (const neighbour of neighbours) {
+      // Without the crash held back to the end of its batch, each would lose an attempt to WORKER_LOST.
+      expect(await untilStatus('admin', neighbour.jobId, ['completed', 'failed'], 90_000)).toMatchObject({
+        status: 'completed',
+        attempts: 1,
+      });
+    }
     // Lease 30 s + one sweep tick.
-    const failed = await untilStatus('judy', job.jobId, ['failed', 'completed'], 90_000);
+    const failed = await untilStatus('admin', crash?.jobId ?? '', ['failed', 'completed'], 90_000);
     expect(failed).toMatchObject({
       status: 'failed',
       attempts: 1,

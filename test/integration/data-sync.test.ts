@@ -48,7 +48,8 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
 
-const signingSecret = async (): Promise<string> => {
+/** The stack's own secret, read as an operator would: it must not verify anything by itself. */
+const stackSecret = async (): Promise<string> => {
   const template = JSON.parse(
     readFileSync(path.resolve(__dirname, '../../cdk.out/JobQueue.template.json'), 'utf8'),
   );
@@ -66,6 +67,30 @@ const signingSecret = async (): Promise<string> => {
   return SecretString ?? '';
 };
 
+/** A user's signing secret, as the contract hands it out. */
+const webhookSecret = async (user: 'xena' | 'alice'): Promise<string> => {
+  const reply = await api('GET', '/v1/webhooks/secret', { user });
+  expect(reply.status).toBe(200);
+  expect(reply.body).toMatchObject({
+    algorithm: 'HMAC-SHA256',
+    header: 'X-Signature',
+    signs: '<X-Timestamp>.<url>.<body>',
+  });
+  return reply.body.secret;
+};
+
+/** What a receiver checks: HMAC-SHA256(secret, `<X-Timestamp>.<url>.<body>`) with the URL it was called at. */
+const verifies = (secret: string, delivery: Delivery): boolean => {
+  const url = `http://${delivery.headers.host}${delivery.path}`;
+  const expected = Buffer.from(
+    `sha256=${createHmac('sha256', secret)
+      .update(`${delivery.headers['x-timestamp']}.${url}.${delivery.raw}`)
+      .digest('hex')}`,
+  );
+  const received = Buffer.from(String(delivery.headers['x-signature']));
+  return expected.length === received.length && timingSafeEqual(expected, received);
+};
+
 const sync = (entityId: string, version: number, route: string, extra: Record<string, unknown> = {}) =>
   submit('xena', {
     type: 'data.sync',
@@ -78,7 +103,7 @@ const sync = (entityId: string, version: number, route: string, extra: Record<st
     ...extra,
   });
 
-test('a delivery is POSTed with a verifiable HMAC-SHA256 signature and timestamp', async () => {
+test("a delivery is POSTed signed with the submitting user's own secret from GET /v1/webhooks/secret", async () => {
   const job = await sync('r-sig', 1, '/ok');
   const done = await untilStatus('xena', job.jobId, ['completed', 'failed']);
   expect(done.result).toMatchObject({ delivered: true, version: 1, status: 200 });
@@ -90,11 +115,38 @@ test('a delivery is POSTed with a verifiable HMAC-SHA256 signature and timestamp
   });
   const timestamp = String(delivery.headers['x-timestamp']);
   expect(Math.abs(Date.now() / 1000 - Number(timestamp))).toBeLessThan(60);
-  const expected = `sha256=${createHmac('sha256', await signingSecret())
-    .update(`${timestamp}.${delivery.raw}`)
-    .digest('hex')}`;
-  const received = String(delivery.headers['x-signature']);
-  expect(timingSafeEqual(Buffer.from(received), Buffer.from(expected))).toBe(true);
+  expect(verifies(await webhookSecret('xena'), delivery)).toBe(true);
+});
+
+test("another user's secret, or the stack secret itself, does not verify a user's delivery", async () => {
+  const job = await sync('r-other', 1, '/ok');
+  await untilStatus('xena', job.jobId, ['completed', 'failed']);
+  const delivery = deliveries.find((entry) => entry.path === '/ok?entity=r-other') as Delivery;
+  const xena = await webhookSecret('xena');
+  const alice = await webhookSecret('alice');
+  expect(alice).not.toBe(xena);
+  expect(await webhookSecret('xena')).toBe(xena);
+  expect(verifies(alice, delivery)).toBe(false);
+  expect(verifies(await stackSecret(), delivery)).toBe(false);
+  expect(verifies(xena, delivery)).toBe(true);
+});
+
+test.each([
+  'http://169.254.169.254/latest/meta-data/',
+  'http://[::ffff:169.254.169.254]/',
+  'http://0xa9fea9fe/',
+  'http://10.0.0.1/',
+  'http://user:pass@127.0.0.1:9/',
+])('a webhook at %s is refused at submission: 400 naming payload.url', async (url) => {
+  const reply = await api('POST', '/v1/jobs', {
+    user: 'xena',
+    body: { type: 'data.sync', payload: { entity: { name: 'resume', id: 'r-ssrf' }, version: 1, url } },
+  });
+  expect(reply.status).toBe(400);
+  expect(reply.body.error.code).toBe('VALIDATION_ERROR');
+  expect(reply.body.error.details.fields.map((issue: { field: string }) => issue.field)).toContain(
+    'payload.url',
+  );
 });
 
 test('only the newest version per entity is delivered; older queued ones complete as skipped', async () => {

@@ -1,3 +1,4 @@
+import { docxBomb } from '../unit/support/hostile-files';
 import { api, submit, untilStatus } from './support/client';
 import type { TestUser as TestUserName } from './support/environment';
 import { RESUME_LINES, resumeDocx, resumePdf } from './support/fixtures';
@@ -91,6 +92,41 @@ test('a corrupt PDF fails at once with CORRUPT_FILE; an image fails with UNSUPPO
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
   const image = await extract('trent', await upload('trent', 'photo.png', 'image/png', png));
   expect(image).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'UNSUPPORTED_FILE' } });
+});
+
+test('a DOCX zip bomb fails its own job at once with FILE_TOO_COMPLEX; a resume submitted beside it completes', async () => {
+  const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+  // 200 MB of zeros in word/document.xml, about 200 KB uploaded.
+  const bombKey = await upload('trent', 'bomb.docx', DOCX, await docxBomb());
+  // A file of its own (not cached), so it is parsed beside the bomb.
+  const pdf = await resumePdf([...RESUME_LINES, `Reference ${Date.now()}`]);
+  const resumeKey = await upload('trent', 'neighbour.pdf', 'application/pdf', pdf);
+  const submitted = await api('POST', '/v1/jobs/batch', {
+    user: 'trent',
+    body: {
+      jobs: [
+        { type: 'resume.extract', payload: { fileKey: bombKey } },
+        { type: 'resume.extract', payload: { fileKey: resumeKey } },
+      ],
+    },
+  });
+  expect(submitted.status).toBe(202);
+  const [bomb, neighbour] = submitted.body.jobs as { jobId: string }[];
+  const [bombJob, neighbourJob] = await Promise.all([
+    untilStatus('trent', bomb?.jobId ?? '', ['completed', 'failed']),
+    untilStatus('trent', neighbour?.jobId ?? '', ['completed', 'failed']),
+  ]);
+  expect(bombJob).toMatchObject({
+    status: 'failed',
+    attempts: 1,
+    error: { code: 'FILE_TOO_COMPLEX', retryable: false },
+  });
+  expect(bombJob.error.message).toContain('word/document.xml');
+  expect(neighbourJob).toMatchObject({
+    status: 'completed',
+    attempts: 1,
+    result: { format: 'pdf', cached: false, sections: { contact: { name: 'Ada Lovelace' } } },
+  });
 });
 
 test("another user's fileKey is NOT_FOUND at submission", async () => {

@@ -83,7 +83,7 @@ export const extractUpload = async (
     if (!isMissing(error)) throw error;
   }
 
-  const extracted = await extractText(bytes, head.ContentType);
+  const extracted = await extractText(bytes, head.ContentType, signal);
   const extraction: Extraction = {
     fileHash,
     format: extracted.format,

@@ -1,4 +1,6 @@
 import { JobFailure } from '../job-failure';
+import { corruptFile, DOCUMENT_LIMITS, type DocumentLimits, tooManyCharacters } from './document-limits';
+import { type ParseThreadOptions, parseInThread } from './parse-thread';
 
 export type ResumeFormat = 'pdf' | 'docx' | 'txt';
 
@@ -7,12 +9,6 @@ export const CONTENT_TYPES: Readonly<Record<ResumeFormat, readonly string[]>> = 
   docx: ['application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
   txt: ['text/plain'],
 };
-
-const corrupt = (format: ResumeFormat, cause: unknown) =>
-  new JobFailure('CORRUPT_FILE', `The ${format.toUpperCase()} file could not be read; it may be damaged.`, {
-    retryable: false,
-    cause,
-  });
 
 /** The format the bytes really are, whatever the declared content type says. */
 export const sniffFormat = (bytes: Uint8Array, contentType: string | undefined): ResumeFormat => {
@@ -28,67 +24,33 @@ export const sniffFormat = (bytes: Uint8Array, contentType: string | undefined):
   });
 };
 
-const extractPdf = async (bytes: Uint8Array): Promise<{ text: string; pages: number }> => {
-  // Registering the worker module first lets pdf.js run in this thread (and bundle cleanly).
-  await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
-  const { getDocument, VerbosityLevel } = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  let document: Awaited<ReturnType<typeof getDocument>['promise']>;
+const extractTxt = (bytes: Uint8Array, limits: DocumentLimits): { text: string } => {
+  let text: string;
   try {
-    document = await getDocument({
-      data: new Uint8Array(bytes),
-      isEvalSupported: false,
-      disableFontFace: true,
-      useSystemFonts: false,
-      verbosity: VerbosityLevel.ERRORS,
-    }).promise;
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
   } catch (error) {
-    throw corrupt('pdf', error);
+    throw corruptFile('txt', error);
   }
-  try {
-    const pages: string[] = [];
-    for (let number = 1; number <= document.numPages; number += 1) {
-      const page = await document.getPage(number);
-      const content = await page.getTextContent();
-      pages.push(
-        content.items.map((item) => ('str' in item ? `${item.str}${item.hasEOL ? '\n' : ''}` : '')).join(''),
-      );
-    }
-    return { text: pages.join('\n'), pages: document.numPages };
-  } finally {
-    await document.destroy();
-  }
+  if (text.length > limits.maxCharacters) throw tooManyCharacters(limits.maxCharacters);
+  return { text };
 };
 
-const extractDocx = async (bytes: Uint8Array): Promise<{ text: string }> => {
-  const mammoth = await import('mammoth');
-  try {
-    const { value } = await mammoth.extractRawText({ buffer: Buffer.from(bytes) });
-    return { text: value };
-  } catch (error) {
-    throw corrupt('docx', error);
-  }
-};
-
-const extractTxt = (bytes: Uint8Array): { text: string } => {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '') };
-  } catch (error) {
-    throw corrupt('txt', error);
-  }
-};
-
-/** The text of a PDF, DOCX or UTF-8 text file; corrupt or unsupported files fail fast, not retried. */
+/**
+ * The text of a PDF, DOCX or UTF-8 text file. PDF and DOCX are parsed in a worker thread
+ * with bounded memory and time (parse-thread.ts); a corrupt, unsupported or hostile file
+ * fails fast and is not retried (CORRUPT_FILE, UNSUPPORTED_FILE, FILE_TOO_COMPLEX).
+ */
 export const extractText = async (
   bytes: Uint8Array,
   contentType: string | undefined,
+  signal: AbortSignal,
+  options: Omit<ParseThreadOptions, 'signal'> = {},
 ): Promise<{ format: ResumeFormat; text: string; pages?: number }> => {
   const format = sniffFormat(bytes, contentType);
   const extracted: { text: string; pages?: number } =
-    format === 'pdf'
-      ? await extractPdf(bytes)
-      : format === 'docx'
-        ? await extractDocx(bytes)
-        : extractTxt(bytes);
+    format === 'txt'
+      ? extractTxt(bytes, options.limits ?? DOCUMENT_LIMITS)
+      : await parseInThread(format, bytes, { ...options, signal });
   const text = extracted.text
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')

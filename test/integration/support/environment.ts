@@ -39,5 +39,10 @@ export const TEST_USERS = [
   'victor',
   'walter',
   'xena',
+  'yolanda',
+  'zoe',
+  'quentin',
+  'ursula',
+  'wendy',
 ] as const;
 export type TestUser = (typeof TEST_USERS)[number] | 'admin';

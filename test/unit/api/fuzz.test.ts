@@ -5,6 +5,7 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DynamoDBDocumentClient,
@@ -41,6 +42,7 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 const lambda = mockClient(LambdaClient);
 const s3 = mockClient(S3Client);
+const secrets = mockClient(SecretsManagerClient);
 
 const CALLERS = [
   { sub: 'user-1' },
@@ -103,9 +105,10 @@ beforeAll(() => {
   lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
   lambda.on(UpdateEventSourceMappingCommand).resolves({});
   s3.on(HeadBucketCommand).resolves({});
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'stack-webhook-secret' });
 });
 afterAll(() => {
-  for (const client of [dynamo, sqs, lambda, s3]) client.restore();
+  for (const client of [dynamo, sqs, lambda, s3, secrets]) client.restore();
 });
 
 const toEvent = (request: FuzzRequest, routeKey: string, caller: World['caller']): HttpEvent => {

@@ -1,17 +1,24 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiDependencies } from '../../../lambdas/api/dependencies';
 import { ResultStore } from '../../../lambdas/core/claim-check';
+import { DailyQuota } from '../../../lambdas/core/daily-quota';
 import { JobStore } from '../../../lambdas/core/job-store';
 import { RateLimiter } from '../../../lambdas/core/rate-limiter';
+import { WebhookSecrets } from '../../../lambdas/jobs/webhook-signing';
+
+export const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks';
 
 export const NOW = new Date('2026-11-23T10:15:30.000Z');
 
 /** Real stores over SDK clients that the test mocks with aws-sdk-client-mock. */
-export const apiDependencies = (overrides: { rateLimitPerMinute?: number } = {}): ApiDependencies => {
+export const apiDependencies = (
+  overrides: { rateLimitPerMinute?: number; emailDailyQuota?: number; uploadsPerDay?: number } = {},
+): ApiDependencies => {
   const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -20,11 +27,13 @@ export const apiDependencies = (overrides: { rateLimitPerMinute?: number } = {})
   return {
     store: new JobStore(documentClient, 'jobs-test', { completedDays: 7, failedDays: 30 }, clock),
     limiter: new RateLimiter(documentClient, 'jobs-test', overrides.rateLimitPerMinute ?? 120, clock),
+    quotas: new DailyQuota(documentClient, 'jobs-test', clock),
     results: new ResultStore(s3, 'files-test'),
     documentClient,
     s3,
     sqs: new SQSClient({ region: 'eu-west-1' }),
     lambda: new LambdaClient({ region: 'eu-west-1' }),
+    webhookSecrets: new WebhookSecrets(new SecretsManagerClient({ region: 'eu-west-1' }), WEBHOOK_SECRET_ARN),
     clock,
     settings: {
       tableName: 'jobs-test',
@@ -34,6 +43,8 @@ export const apiDependencies = (overrides: { rateLimitPerMinute?: number } = {})
       eventSourceMappings: { critical: 'esm-c', high: 'esm-h', normal: 'esm-n', low: 'esm-l' },
       maxUploadBytes: 10 * 1024 * 1024,
       maxDelaySeconds: 7 * 24 * 3600,
+      emailDailyQuota: overrides.emailDailyQuota ?? 100,
+      uploadsPerDay: overrides.uploadsPerDay ?? 200,
     },
   };
 };

@@ -164,7 +164,7 @@ describe.each(
         answersInContract(request, routeKey, setting),
       ),
       // Routes that read a body get more runs: that is where hostile JSON goes.
-      { numRuns: fuzzRuns(definition.method === 'POST' ? 60 : 25) },
+      { numRuns: fuzzRuns(definition.method === 'POST' ? 60 : 15) },
     );
   });
 });

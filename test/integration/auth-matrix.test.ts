@@ -85,7 +85,8 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'GET /v1/queues': ADMIN_ONLY,
   'POST /v1/queues/{priority}/pause': ADMIN_QUEUE_ACTION,
   'POST /v1/queues/{priority}/resume': ADMIN_QUEUE_ACTION,
-  'GET /v1/queues/{priority}/dlq': { ...ADMIN_ONLY, parameters: { priority: 'low' } },
+  // A peek holds dead letters for a moment: on the queue no other end-to-end test reads.
+  'GET /v1/queues/{priority}/dlq': { ...ADMIN_ONLY, parameters: { priority: 'critical' } },
   'POST /v1/queues/{priority}/dlq/redrive': ADMIN_QUEUE_ACTION,
   'POST /v1/queues/{priority}/dlq/purge': ADMIN_QUEUE_ACTION,
   'GET /v1/admin/jobs': ADMIN_ONLY,

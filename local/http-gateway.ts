@@ -37,6 +37,15 @@ const compile = (routeKey: string) => {
   return { method, regex: new RegExp(`^${pattern}$`), names };
 };
 
+/** A path parameter as sent; a malformed escape (`%E0%A4%A`) is passed on undecoded, not a 500. */
+const decodePathSegment = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+};
+
 /** Claims as HTTP APIs hand them to the function: every value a string, arrays as "[a b]". */
 const flattenClaims = (claims: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(
@@ -75,7 +84,8 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Ser
   const origins = options.corsAllowOrigins ?? [];
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? '/', 'http://local');
+    // Appended, not resolved: a path such as `//x` must stay a path, not become a host.
+    const url = new URL(`http://local${request.url?.startsWith('/') ? request.url : '/'}`);
     const method = (request.method ?? 'GET').toUpperCase();
     const corsHeaders: Record<string, string> = {};
     const origin = request.headers.origin;
@@ -106,7 +116,7 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Ser
       matched = route;
       if (route.names.length > 0) {
         pathParameters = Object.fromEntries(
-          route.names.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]),
+          route.names.map((name, index) => [name, decodePathSegment(match[index + 1] ?? '')]),
         );
       }
       break;

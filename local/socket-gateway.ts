@@ -72,7 +72,7 @@ export const startSocketGateway = async (options: SocketGatewayOptions): Promise
   };
 
   const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(request.url ?? '/', 'http://local');
+    const url = new URL(`http://local${request.url?.startsWith('/') ? request.url : '/'}`);
     if (url.pathname.replace(/\/$/, '') !== `/${options.stage}`) return refuse(socket, 404, 'Not Found');
     const id = connectionId();
     const query = Object.fromEntries(url.searchParams);
@@ -159,7 +159,7 @@ export const startSocketGateway = async (options: SocketGatewayOptions): Promise
   };
 
   const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://local');
+    const url = new URL(`http://local${request.url?.startsWith('/') ? request.url : '/'}`);
     if (!url.pathname.startsWith(managementPrefix)) {
       response.writeHead(404, { 'content-type': 'application/json' });
       return response.end(JSON.stringify({ message: 'Not Found' }));

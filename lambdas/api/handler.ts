@@ -6,7 +6,7 @@ import { documentClient, sqsClient } from '../core/aws-clients';
 import { ClaimCheck } from '../core/claim-check';
 import { readConfig } from '../core/config';
 import { DailyQuota } from '../core/daily-quota';
-import { NotFoundError, toErrorBody } from '../core/errors';
+import { isStoreValidationError, NotFoundError, toErrorBody } from '../core/errors';
 import { JobStore } from '../core/job-store';
 import { logger } from '../core/observability';
 import { RateLimiter } from '../core/rate-limiter';
@@ -157,6 +157,8 @@ export const route = async (event: HttpEvent, deps: ApiDependencies = dependenci
   } catch (error) {
     const { statusCode, body, headers } = toErrorBody(error);
     if (statusCode >= 500) logger.error('Request failed', { error, routeKey: event.routeKey });
+    else if (isStoreValidationError(error))
+      logger.warn('The table refused the request', { error, routeKey: event.routeKey });
     result = json(statusCode, body, headers);
   }
   logger.info('Request', {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../core/errors';
-import type { User } from '../core/user';
+import { type User, userFromClaims } from '../core/user';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -50,32 +50,9 @@ export const header = (event: HttpEvent, name: string): string | undefined => {
   return undefined;
 };
 
-/**
- * `cognito:groups` as the gateway hands it over: HTTP APIs flatten array claims to a
- * string like "[admin users]"; other issuers may pass a real array or a JSON array.
- */
-export const parseGroups = (claim: unknown): string[] => {
-  if (Array.isArray(claim)) return claim.map(String);
-  if (typeof claim !== 'string') return [];
-  const text = claim.trim();
-  if (text.startsWith('[')) {
-    try {
-      const parsed = JSON.parse(text) as unknown;
-      if (Array.isArray(parsed)) return parsed.map(String);
-    } catch {
-      // "[admin users]" — not JSON; split below.
-    }
-  }
-  return text
-    .replace(/^\[|\]$/g, '')
-    .split(/[\s,]+/)
-    .filter(Boolean);
-};
-
-/** The caller as the JWT authorizer established it. */
+/** The caller as the JWT authorizer established it; claims naming no acceptable user are a 401. */
 export const userOf = (event: HttpEvent): User => {
-  const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
-  const sub = claims.sub;
-  if (typeof sub !== 'string' || sub === '') throw new UnauthorizedError();
-  return { id: sub, isAdmin: parseGroups(claims['cognito:groups']).includes('admin') };
+  const user = userFromClaims(event.requestContext.authorizer?.jwt?.claims ?? {});
+  if (!user) throw new UnauthorizedError();
+  return user;
 };

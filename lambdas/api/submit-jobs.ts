@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { assertStorable } from '../core/claim-check';
 import type { QuotaName } from '../core/daily-quota';
-import { AppError, IdempotencyConflictError, toErrorBody, ValidationError } from '../core/errors';
+import {
+  AppError,
+  IdempotencyConflictError,
+  isStoreValidationError,
+  toErrorBody,
+  ValidationError,
+} from '../core/errors';
 import type { JobRecord, JobView } from '../core/job';
 import { toJobView } from '../core/job';
 import { type CreateResult, type IdempotencyClaim } from '../core/job-store';
@@ -15,7 +21,11 @@ import { viewOf } from './read-jobs';
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 export const MAX_BATCH_SIZE = 100;
 
-/** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
+/**
+ * JSON with object keys sorted, so equal bodies hash equally whatever their key order.
+ * Recursive: it only ever sees a submission newJob accepted, whose stored fields are at
+ * most 16 levels deep (json-bounds.ts), so callers hash only after building the job.
+ */
 const canonicalJson = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -202,7 +212,8 @@ export const submitBatch = async (
         results[index] = { job: created.job };
       } catch (error) {
         // Report per entry: the client learns exactly which jobs were accepted.
-        if (!(error instanceof AppError)) logger.error('Could not save a batch entry', { index, error });
+        if (isStoreValidationError(error)) logger.warn('The table refused a batch entry', { index, error });
+        else if (!(error instanceof AppError)) logger.error('Could not save a batch entry', { index, error });
         results[index] = { error: toErrorBody(error).body.error };
       }
     }),

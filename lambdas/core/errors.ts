@@ -102,6 +102,22 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
 }
 
+/**
+ * DynamoDB refused what it was asked to store (item over 400 KB, nesting past 32 levels,
+ * a number out of range...): `ValidationException`, or a transaction cancelled for that
+ * reason. Input that slipped past our own checks, so the client's fault: a 400, not a 500.
+ */
+export const isStoreValidationError = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ValidationException') return true;
+  if (error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: readonly { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((reason) => reason.Code === 'ValidationError');
+};
+
+const STORE_VALIDATION_MESSAGE =
+  'The request could not be stored: it is too large or too deeply nested. Make it smaller or flatter.';
+
 /** The contract's error body for any thrown value; unknown errors reveal nothing. */
 export const toErrorBody = (
   error: unknown,
@@ -115,6 +131,13 @@ export const toErrorBody = (
       },
     };
     return { statusCode: error.statusCode, body, headers: { ...error.headers } };
+  }
+  if (isStoreValidationError(error)) {
+    return {
+      statusCode: 400,
+      body: { error: { code: 'VALIDATION_ERROR', message: STORE_VALIDATION_MESSAGE } },
+      headers: {},
+    };
   }
   return {
     statusCode: 500,

@@ -190,7 +190,11 @@ export class JobStore {
     if (!Item || isExpired(Item, now)) return undefined;
     if (Item.requestHash !== claim.requestHash) return { outcome: 'conflict' };
     const job = await this.get(String(Item.jobId));
-    return job ? { outcome: 'replayed', job } : undefined;
+    if (!job) return undefined;
+    // The key is per user already; a job of someone else is never handed back, whatever
+    // the key's item says (it answers as a reused key, revealing nothing of that job).
+    if (job.userId !== claim.userId) return { outcome: 'conflict' };
+    return { outcome: 'replayed', job };
   }
 
   async get(jobId: string, options: { consistent?: boolean } = {}): Promise<JobRecord | undefined> {

@@ -1,6 +1,6 @@
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { User } from './user';
+import { type User, userFromClaims } from './user';
 
 export interface TokenVerifierOptions {
   readonly issuer: string;
@@ -23,8 +23,8 @@ export type TokenVerifier = (token: string) => Promise<User>;
 
 /**
  * Verifies a bearer token's signature (the issuer's JWKS, cached across invocations),
- * issuer, expiry and audience, and returns the caller: `sub`, and admin when
- * `cognito:groups` contains `admin`. Rejects with an error otherwise.
+ * issuer, expiry and audience, and returns the caller as the HTTP API sees it
+ * (userFromClaims: the same `sub` and `cognito:groups` rules). Rejects with an error otherwise.
  */
 export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifier => {
   const audiences = new Set(options.audience);
@@ -44,8 +44,8 @@ export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifie
   );
   return async (token) => {
     const payload = await verifier.verify(token);
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('Token has no subject');
-    const groups = payload['cognito:groups'];
-    return { id: payload.sub, isAdmin: Array.isArray(groups) && groups.includes('admin') };
+    const user = userFromClaims(payload);
+    if (!user) throw new Error('Token subject not accepted');
+    return user;
   };
 };

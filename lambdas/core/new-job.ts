@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { findJobType } from '../jobs/registry';
 import { ForbiddenError, ValidationError } from './errors';
 import type { JobRecord } from './job';
+import { jsonBoundsIssues } from './json-bounds';
 import {
   MAX_PRIORITY_VALUE,
   MIN_PRIORITY_VALUE,
@@ -41,6 +42,22 @@ export type SubmitRequest = z.infer<typeof submitRequestSchema>;
 
 const nextJobId = monotonicFactory();
 
+/** Fields whose client-chosen JSON is stored as sent, so their shape is bounded first. */
+const STORED_JSON_FIELDS = ['payload', 'metadata', 'entity'] as const;
+
+/**
+ * Refuses stored fields nested too deep or holding numbers that JSON cannot carry exactly,
+ * before zod or anything recursive sees them (see json-bounds.ts).
+ */
+const assertStorableJson = (body: unknown): void => {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  const submission = body as Record<string, unknown>;
+  const issues = STORED_JSON_FIELDS.flatMap((field) =>
+    Object.hasOwn(submission, field) ? jsonBoundsIssues(submission[field], field) : [],
+  );
+  if (issues.length > 0) throw new ValidationError('The job submission is invalid.', issues);
+};
+
 export interface NewJobOptions {
   readonly userId: string;
   /** The submitter is an admin (or the stack itself): admin-only options and system types pass. */
@@ -57,6 +74,7 @@ export interface NewJobOptions {
  * job to store: `queued`, or `delayed` until `runAt`.
  */
 export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
+  assertStorableJson(body);
   const request = parseOrThrow(submitRequestSchema, body, 'The job submission is invalid.');
   const type = findJobType(request.type);
   if (!type) {

@@ -2,28 +2,18 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { payloadKey } from '../../../lambdas/core/claim-check';
-import { ConnectionStore } from '../../../lambdas/core/connection-store';
-import { JobStore } from '../../../lambdas/core/job-store';
 import { MAX_FRAME_BYTES } from '../../../lambdas/core/socket-frame';
 import { handleFrame } from '../../../lambdas/socket/socket-session';
 import { JOB_ID, storedJob } from '../support/api-dependencies';
+import { socketDependencies } from '../support/socket-dependencies';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const management = mockClient(ApiGatewayManagementApiClient);
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
-const deps = {
-  connections: new ConnectionStore(documentClient, 'jobs-test'),
-  jobs: new JobStore(documentClient, 'jobs-test'),
-  management: new ApiGatewayManagementApiClient({
-    region: 'eu-west-1',
-    endpoint: 'https://ws.example.test/prod',
-  }),
-};
+const deps = socketDependencies();
 const KB = 1024;
 
 const snapshotFor = async (job: Record<string, unknown>) => {

@@ -2,25 +2,15 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ConnectionStore } from '../../../lambdas/core/connection-store';
-import { JobStore } from '../../../lambdas/core/job-store';
 import { handleFrame } from '../../../lambdas/socket/socket-session';
 import { JOB_ID, storedJob } from '../support/api-dependencies';
+import { socketDependencies } from '../support/socket-dependencies';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const management = mockClient(ApiGatewayManagementApiClient);
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
-const deps = {
-  connections: new ConnectionStore(documentClient, 'jobs-test'),
-  jobs: new JobStore(documentClient, 'jobs-test'),
-  management: new ApiGatewayManagementApiClient({
-    region: 'eu-west-1',
-    endpoint: 'https://ws.example.test/prod',
-  }),
-};
+const deps = socketDependencies();
 
 test('the snapshot is sent only after the subscription is recorded, so no change falls between them', async () => {
   const order: string[] = [];
@@ -47,7 +37,7 @@ test('the snapshot is sent only after the subscription is recorded, so no change
     return {};
   });
   await handleFrame('c-1', JSON.stringify({ action: 'subscribe', jobId: JOB_ID }), deps);
-  const recorded = order.findIndex((step) => step === `write SUB#${JOB_ID}`);
+  const recorded = order.indexOf(`write SUB#${JOB_ID}`);
   const sent = order.indexOf('send');
   expect(recorded).toBeGreaterThanOrEqual(0);
   expect(sent).toBeGreaterThan(recorded);

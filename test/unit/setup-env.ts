@@ -22,6 +22,8 @@ Object.assign(process.env, {
   }),
   EVENT_SOURCE_MAPPINGS: JSON.stringify({ critical: 'esm-c', high: 'esm-h', normal: 'esm-n', low: 'esm-l' }),
   WORKER_PRIORITY: 'normal',
+  // The local cloud's rule: users may mail example.com only.
+  EMAIL_RECIPIENT_DOMAINS: JSON.stringify(['example.com']),
   RATE_LIMIT_PER_MINUTE: '120',
   MAX_UPLOAD_BYTES: String(10 * 1024 * 1024),
   MAX_DELAY_SECONDS: String(7 * 24 * 3600),

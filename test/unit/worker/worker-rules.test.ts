@@ -16,10 +16,6 @@ const message = { jobId: JOB_ID, attempt: 1 };
 beforeEach(() => {
   dynamo.reset();
   sqs.reset();
-  process.env.EMAIL_RECIPIENT_DOMAINS = JSON.stringify(['example.com']);
-});
-afterAll(() => {
-  delete process.env.EMAIL_RECIPIENT_DOMAINS;
 });
 
 /** The real registry, so the rules checked are the ones the API applies. */

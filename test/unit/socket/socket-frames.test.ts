@@ -1,50 +1,11 @@
-import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { handleFrame, type SocketDependencies } from '../../../lambdas/socket/socket-session';
+import { handleFrame } from '../../../lambdas/socket/socket-session';
 import { JOB_ID, storedJob } from '../support/api-dependencies';
-
-/** Session dependencies whose stores record what the session asked of them. */
-const fakeDeps = (options: { connection?: unknown; jobs?: unknown[] } = {}) => {
-  const calls: unknown[][] = [];
-  const posted: Record<string, any>[] = [];
-  const jobs = [...(options.jobs ?? [])];
-  const record =
-    (name: string, result?: unknown) =>
-    async (...args: unknown[]) => {
-      calls.push([name, ...args]);
-      return result;
-    };
-  const deps = {
-    connections: {
-      get: record(
-        'get',
-        'connection' in options
-          ? options.connection
-          : { connectionId: 'c-1', userId: 'user-1', isAdmin: false },
-      ),
-      subscribe: record('subscribe'),
-      unsubscribe: record('unsubscribe'),
-      unsubscribeAll: record('unsubscribeAll'),
-    },
-    jobs: {
-      get: async (jobId: string) => {
-        calls.push(['job', jobId]);
-        return jobs.shift();
-      },
-    },
-    management: {
-      send: async (command: PostToConnectionCommand) => {
-        posted.push(JSON.parse(Buffer.from(command.input.Data as Uint8Array).toString('utf8')));
-        return {};
-      },
-    },
-  } as unknown as SocketDependencies;
-  return { deps, calls, posted };
-};
+import { recordingSocketDependencies } from '../support/socket-dependencies';
 
 const frame = (body: unknown) => JSON.stringify(body);
 
 test('unsubscribing from one job drops that subscription and says which', async () => {
-  const { deps, calls, posted } = fakeDeps();
+  const { deps, calls, posted } = recordingSocketDependencies();
   await handleFrame('c-1', frame({ action: 'unsubscribe', jobId: JOB_ID }), deps);
   expect(calls).toContainEqual(['unsubscribe', 'c-1', { jobId: JOB_ID }]);
   expect(calls.some(([name]) => name === 'unsubscribeAll')).toBe(false);
@@ -52,21 +13,21 @@ test('unsubscribing from one job drops that subscription and says which', async 
 });
 
 test('unsubscribing without a job drops every subscription of the connection', async () => {
-  const { deps, calls, posted } = fakeDeps();
+  const { deps, calls, posted } = recordingSocketDependencies();
   await handleFrame('c-1', frame({ action: 'unsubscribe' }), deps);
   expect(calls).toContainEqual(['unsubscribeAll', 'c-1']);
   expect(posted).toEqual([{ type: 'unsubscribed' }]);
 });
 
 test('subscribing without a job follows all of the caller’s own jobs', async () => {
-  const { deps, calls, posted } = fakeDeps();
+  const { deps, calls, posted } = recordingSocketDependencies();
   await handleFrame('c-1', frame({ action: 'subscribe' }), deps);
   expect(calls).toContainEqual(['subscribe', 'c-1', { userId: 'user-1' }]);
   expect(posted).toEqual([{ type: 'subscribed', scope: 'user' }]);
 });
 
 test('a connection that is no longer registered answers NOT_FOUND and subscribes nothing', async () => {
-  const { deps, calls, posted } = fakeDeps({ connection: undefined });
+  const { deps, calls, posted } = recordingSocketDependencies({ connection: undefined });
   await handleFrame('c-1', frame({ action: 'subscribe' }), deps);
   expect(posted).toEqual([
     { type: 'error', code: 'NOT_FOUND', message: 'This connection is no longer registered.' },
@@ -75,7 +36,7 @@ test('a connection that is no longer registered answers NOT_FOUND and subscribes
 });
 
 test('a malformed frame names the field at fault and the actions there are', async () => {
-  const { deps, posted } = fakeDeps();
+  const { deps, posted } = recordingSocketDependencies();
   await handleFrame('c-1', frame({ action: 'subscribe', jobId: 42 }), deps);
   expect(posted[0]).toMatchObject({ type: 'error', code: 'VALIDATION_ERROR' });
   expect(posted[0]?.message).toContain('jobId:');
@@ -85,7 +46,7 @@ test('a malformed frame names the field at fault and the actions there are', asy
 });
 
 test('a body that is not JSON is a VALIDATION_ERROR saying what frames are', async () => {
-  const { deps, posted } = fakeDeps();
+  const { deps, posted } = recordingSocketDependencies();
   await handleFrame('c-1', undefined, deps);
   expect(posted).toEqual([
     { type: 'error', code: 'VALIDATION_ERROR', message: 'Frames must be JSON objects with an action.' },
@@ -93,7 +54,7 @@ test('a body that is not JSON is a VALIDATION_ERROR saying what frames are', asy
 });
 
 test('the snapshot is the job as read after subscribing (newer than the access check)', async () => {
-  const { deps, posted } = fakeDeps({
+  const { deps, posted } = recordingSocketDependencies({
     jobs: [storedJob({ status: 'queued', version: 1 }), storedJob({ status: 'processing', version: 2 })],
   });
   await handleFrame('c-1', frame({ action: 'subscribe', jobId: JOB_ID }), deps);
@@ -102,13 +63,15 @@ test('the snapshot is the job as read after subscribing (newer than the access c
 });
 
 test('if the job vanished between the check and the snapshot, the checked one is sent', async () => {
-  const { deps, posted } = fakeDeps({ jobs: [storedJob({ status: 'queued' }), undefined] });
+  const { deps, posted } = recordingSocketDependencies({
+    jobs: [storedJob({ status: 'queued' }), undefined],
+  });
   await handleFrame('c-1', frame({ action: 'subscribe', jobId: JOB_ID }), deps);
   expect(posted[0]).toMatchObject({ type: 'job.snapshot', job: { jobId: JOB_ID, status: 'queued' } });
 });
 
 test('an admin may follow anyone’s job', async () => {
-  const { deps, posted } = fakeDeps({
+  const { deps, posted } = recordingSocketDependencies({
     connection: { connectionId: 'c-1', userId: 'operator', isAdmin: true },
     jobs: [storedJob({ userId: 'someone' }), storedJob({ userId: 'someone' })],
   });

@@ -1,36 +1,5 @@
-import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { handleSocketEvent } from '../../../lambdas/socket/handler';
-import type { SocketDependencies } from '../../../lambdas/socket/socket-session';
-
-/** A connection store that records what the handler asked of it. */
-const fakeDeps = () => {
-  const calls: unknown[][] = [];
-  const posted: unknown[] = [];
-  const record =
-    (name: string, result?: unknown) =>
-    async (...args: unknown[]) => {
-      calls.push([name, ...args]);
-      return result;
-    };
-  const deps = {
-    connections: {
-      save: record('save'),
-      remove: record('remove'),
-      get: record('get', { connectionId: 'c-1', userId: 'user-1', isAdmin: false }),
-      subscribe: record('subscribe'),
-      unsubscribe: record('unsubscribe'),
-      unsubscribeAll: record('unsubscribeAll'),
-    },
-    jobs: { get: record('job') },
-    management: {
-      send: async (command: PostToConnectionCommand) => {
-        posted.push(JSON.parse(Buffer.from(command.input.Data as Uint8Array).toString('utf8')));
-        return {};
-      },
-    },
-  } as unknown as SocketDependencies;
-  return { deps, calls, posted };
-};
+import { recordingSocketDependencies } from '../support/socket-dependencies';
 
 const event = (routeKey: string, fields: { authorizer?: unknown; body?: string } = {}) =>
   ({
@@ -40,7 +9,7 @@ const event = (routeKey: string, fields: { authorizer?: unknown; body?: string }
 
 describe('$connect', () => {
   test('without a user from the authorizer the connection is refused (401) and nothing is saved', async () => {
-    const { deps, calls } = fakeDeps();
+    const { deps, calls } = recordingSocketDependencies();
     expect(await handleSocketEvent(event('$connect', { authorizer: {} }), deps)).toEqual({ statusCode: 401 });
     expect(await handleSocketEvent(event('$connect'), deps)).toEqual({ statusCode: 401 });
     expect(calls).toEqual([]);
@@ -54,7 +23,7 @@ describe('$connect', () => {
     [undefined, false],
     ['TRUE', false],
   ])('isAdmin %p from the authorizer is saved as %p', async (isAdmin, saved) => {
-    const { deps, calls } = fakeDeps();
+    const { deps, calls } = recordingSocketDependencies();
     const result = await handleSocketEvent(
       event('$connect', { authorizer: { userId: 'user-1', isAdmin } }),
       deps,
@@ -65,13 +34,13 @@ describe('$connect', () => {
 });
 
 test('$disconnect removes the connection and its subscriptions', async () => {
-  const { deps, calls } = fakeDeps();
+  const { deps, calls } = recordingSocketDependencies();
   expect(await handleSocketEvent(event('$disconnect'), deps)).toEqual({ statusCode: 200 });
   expect(calls).toEqual([['remove', 'c-1']]);
 });
 
 test('any other route is a client frame, answered on the connection', async () => {
-  const { deps, posted } = fakeDeps();
+  const { deps, posted } = recordingSocketDependencies();
   expect(await handleSocketEvent(event('ping', { body: '{"action":"ping"}' }), deps)).toEqual({
     statusCode: 200,
   });
@@ -79,7 +48,7 @@ test('any other route is a client frame, answered on the connection', async () =
 });
 
 test('a failure answers 500 and does not throw', async () => {
-  const { deps } = fakeDeps();
+  const { deps } = recordingSocketDependencies();
   (deps.connections as unknown as { remove: () => Promise<void> }).remove = async () => {
     throw new Error('table unavailable');
   };

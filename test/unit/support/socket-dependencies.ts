@@ -1,4 +1,7 @@
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  type PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConnectionStore } from '../../../lambdas/core/connection-store';
@@ -16,4 +19,46 @@ export const socketDependencies = (): SocketDependencies => {
       endpoint: 'https://ws.example.test/prod',
     }),
   };
+};
+
+/**
+ * Session dependencies whose stores record what was asked of them (`calls`) and whose
+ * @connections client keeps the frames posted (`posted`). `jobs` are handed out in order,
+ * one per read (the access check, then the snapshot).
+ */
+export const recordingSocketDependencies = (options: { connection?: unknown; jobs?: unknown[] } = {}) => {
+  const calls: unknown[][] = [];
+  const posted: Record<string, any>[] = [];
+  const jobs = [...(options.jobs ?? [])];
+  const record =
+    (name: string, result?: unknown) =>
+    async (...args: unknown[]) => {
+      calls.push([name, ...args]);
+      return result;
+    };
+  const connection =
+    'connection' in options ? options.connection : { connectionId: 'c-1', userId: 'user-1', isAdmin: false };
+  const deps = {
+    connections: {
+      save: record('save'),
+      remove: record('remove'),
+      get: record('get', connection),
+      subscribe: record('subscribe'),
+      unsubscribe: record('unsubscribe'),
+      unsubscribeAll: record('unsubscribeAll'),
+    },
+    jobs: {
+      get: async (jobId: string) => {
+        calls.push(['job', jobId]);
+        return jobs.shift();
+      },
+    },
+    management: {
+      send: async (command: PostToConnectionCommand) => {
+        posted.push(JSON.parse(Buffer.from(command.input.Data as Uint8Array).toString('utf8')));
+        return {};
+      },
+    },
+  } as unknown as SocketDependencies;
+  return { deps, calls, posted };
 };

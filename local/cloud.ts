@@ -17,11 +17,13 @@ import { jwtCheck } from './jwt-check';
 import { LocalFunction } from './lambda-host';
 import { closeServer } from './net';
 import { LOCAL_DIRECTORY, PROJECT_ROOT } from './paths';
+import { type RequestMeter, startRequestMeter } from './request-meter';
 import { type ScheduleSpec, Schedules } from './schedules';
 import { startSocketGateway } from './socket-gateway';
 import { SqsEventSource } from './sqs-event-source';
 import { StreamEventSource } from './stream-event-source';
 import { type Bindings, readTemplate, resolve, resourcesOfType, type Template } from './template';
+import { UsageLedger } from './usage-ledger';
 
 export interface Ports {
   readonly http: number;
@@ -49,6 +51,11 @@ export interface LocalCloudOptions {
   readonly scheduleIntervalsMs?: Readonly<Record<string, number>>;
   readonly log?: (line: string) => void;
   readonly stackName?: string;
+  /**
+   * Book every AWS request the functions and event sources make, invocations and log
+   * bytes to `usage` (through a counting proxy; `npm run bench`). @default false
+   */
+  readonly meter?: boolean;
 }
 
 export interface StackFile {
@@ -117,6 +124,8 @@ export class LocalCloud {
   private readonly log: (line: string) => void;
   readonly ports: Ports;
   stack: StackFile | undefined;
+  /** What the stack asked of AWS since start (or the last reset); filled only with `meter`. */
+  readonly usage = new UsageLedger();
 
   constructor(private readonly options: LocalCloudOptions = {}) {
     this.ports = { ...DEFAULT_PORTS, ...options.ports };
@@ -160,6 +169,33 @@ export class LocalCloud {
       useQueueUrlAsEndpoint: false,
     });
     const streams = new DynamoDBStreamsClient({ ...localClientConfig, endpoint: dynamoEndpoint });
+    let meter: RequestMeter | undefined;
+    if (this.options.meter) {
+      const local = `http://127.0.0.1:${ports.dashboard}`;
+      meter = await startRequestMeter({
+        ledger: this.usage,
+        upstreams: {
+          dynamodb: dynamoEndpoint,
+          dynamodbstreams: dynamoEndpoint,
+          sqs: queuesEndpoint,
+          s3: queuesEndpoint,
+          sesv2: local,
+          lambda: local,
+          secretsmanager: local,
+          'execute-api': `http://127.0.0.1:${ports.webSocket}`,
+        },
+      });
+      const server = meter.server;
+      this.stops.push(() => closeServer(server));
+    }
+    // Lambda's own pollers: their SQS requests are billed to the account like any other.
+    const eventSourceSqs = meter
+      ? new SQSClient({
+          ...localClientConfig,
+          endpoint: meter.endpointFor('EventSourceMapping', 'sqs'),
+          useQueueUrlAsEndpoint: false,
+        })
+      : sqs;
     const issuer = `http://127.0.0.1:${ports.dashboard}/issuer`;
     const resources = template.Resources;
 
@@ -280,6 +316,14 @@ export class LocalCloud {
     ];
     const localize = (value: string) =>
       rewrites.reduce((text, [from, to]) => text.split(from).join(to), value);
+    // A metered function reaches the @connections API through the meter too.
+    const localizeFor = (id: string, value: string) => {
+      const local = localize(value);
+      const socketBase = `http://127.0.0.1:${ports.webSocket}`;
+      return meter && local.startsWith(socketBase)
+        ? `${meter.endpointFor(id, 'execute-api')}${local.slice(socketBase.length)}`
+        : local;
+    };
     const logDirectory = path.join(LOCAL_DIRECTORY, 'logs');
     for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       const entry = fn.Metadata?.['jobqueue:entry'];
@@ -288,7 +332,7 @@ export class LocalCloud {
       const variables = resolve(properties.Environment?.Variables ?? {}, bindings) as Record<string, string>;
       const environment: Record<string, string> = {
         ...Object.fromEntries(
-          Object.entries(variables).map(([name, value]) => [name, localize(String(value))]),
+          Object.entries(variables).map(([name, value]) => [name, localizeFor(id, String(value))]),
         ),
         PATH: process.env.PATH ?? '',
         TZ: 'UTC',
@@ -296,15 +340,16 @@ export class LocalCloud {
         AWS_DEFAULT_REGION: REGION,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: meter?.endpointFor(id, 'dynamodb') ?? dynamoEndpoint,
         // DynamoDB Local serves the Streams API on the same port (replaying failed batches).
-        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamoEndpoint,
-        AWS_ENDPOINT_URL_SQS: queuesEndpoint,
-        AWS_ENDPOINT_URL_S3: queuesEndpoint,
+        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: meter?.endpointFor(id, 'dynamodbstreams') ?? dynamoEndpoint,
+        AWS_ENDPOINT_URL_SQS: meter?.endpointFor(id, 'sqs') ?? queuesEndpoint,
+        AWS_ENDPOINT_URL_S3: meter?.endpointFor(id, 's3') ?? queuesEndpoint,
         // SES v2 (mail sink) and the Lambda event-source-mapping API are served by the local cloud itself.
-        AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${ports.dashboard}`,
-        AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${ports.dashboard}`,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${ports.dashboard}`,
+        AWS_ENDPOINT_URL_SESV2: meter?.endpointFor(id, 'sesv2') ?? `http://127.0.0.1:${ports.dashboard}`,
+        AWS_ENDPOINT_URL_LAMBDA: meter?.endpointFor(id, 'lambda') ?? `http://127.0.0.1:${ports.dashboard}`,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER:
+          meter?.endpointFor(id, 'secretsmanager') ?? `http://127.0.0.1:${ports.dashboard}`,
         AWS_LAMBDA_FUNCTION_NAME: id,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(properties.MemorySize ?? 128),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -324,6 +369,7 @@ export class LocalCloud {
           memorySize: Number(properties.MemorySize ?? 128),
         },
         logDirectory,
+        meter ? this.usage : undefined,
       );
       functions.set(id, local);
       functionByArn.set(functionArn(id), local);
@@ -381,7 +427,7 @@ export class LocalCloud {
           },
           control,
           target,
-          sqs,
+          eventSourceSqs,
           REGION,
           onError,
         );
@@ -459,6 +505,7 @@ export class LocalCloud {
           region: REGION,
           verify: jwtCheck(key.publicJwk, auth.issuer, (jwtConfig?.Audience ?? [auth.audience]).map(String)),
           corsAllowOrigins: cors?.AllowOrigins,
+          usage: meter ? this.usage : undefined,
           routes: routesOf(httpApi[0]).map((route) => ({
             routeKey: route.RouteKey,
             authorizationType: route.AuthorizationType ?? 'NONE',
@@ -499,6 +546,7 @@ export class LocalCloud {
           region: REGION,
           routes,
           authorizer: connectAuthorizer,
+          usage: meter ? this.usage : undefined,
         }),
       );
     }

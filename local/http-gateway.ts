@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { JwtCheck } from './jwt-check';
 import type { LocalFunction } from './lambda-host';
 import { listen, readBody } from './net';
+import type { UsageLedger } from './usage-ledger';
 
 export interface HttpRoute {
   readonly routeKey: string;
@@ -17,7 +18,11 @@ export interface HttpGatewayOptions {
   readonly verify: JwtCheck;
   readonly corsAllowOrigins?: readonly string[];
   readonly region: string;
+  /** Books each request in 512 KB units, as HTTP APIs bill (`npm run bench`). */
+  readonly usage?: UsageLedger;
 }
+
+const REQUEST_UNIT_BYTES = 512 * 1024;
 
 /** API Gateway's payload limit for HTTP APIs. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -107,6 +112,10 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Ser
     } catch {
       return send(response, 413, JSON.stringify({ message: 'Request Entity Too Large' }), corsHeaders);
     }
+    options.usage?.add('Client', 'apigateway-http', 'Request', {
+      requests: 1,
+      billedUnits: Math.max(1, Math.ceil(body.length / REQUEST_UNIT_BYTES)),
+    });
     let matched: (typeof routes)[number] | undefined;
     let pathParameters: Record<string, string> | undefined;
     for (const route of routes) {

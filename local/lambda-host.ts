@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { UsageLedger } from './usage-ledger';
 
 const RUNTIME = new URL('./lambda-runtime.mjs', import.meta.url);
 
@@ -59,6 +60,8 @@ export class LocalFunction {
   constructor(
     readonly spec: FunctionSpec,
     logDirectory: string,
+    /** Books invocations, their duration and log bytes (`npm run bench`). */
+    private readonly usage?: UsageLedger,
   ) {
     mkdirSync(logDirectory, { recursive: true });
     this.log = createWriteStream(path.join(logDirectory, `${spec.logicalId}.log`), { flags: 'a' });
@@ -127,8 +130,12 @@ export class LocalFunction {
       resourceLimits: { maxOldGenerationSizeMb: this.spec.memorySize },
     });
     // Many environments share one log file: write chunks rather than pipe (no listener pile-up).
-    worker.stdout.on('data', (chunk: Buffer) => this.log.write(chunk));
-    worker.stderr.on('data', (chunk: Buffer) => this.log.write(chunk));
+    const write = (chunk: Buffer) => {
+      this.log.write(chunk);
+      this.usage?.add(this.spec.logicalId, 'logs', 'PutLogEvents', { bytes: chunk.length });
+    };
+    worker.stdout.on('data', write);
+    worker.stderr.on('data', write);
     let markReady: () => void = () => {};
     let failInit: (error: Error) => void = () => {};
     const environment: Environment = {
@@ -179,6 +186,12 @@ export class LocalFunction {
   private run(environment: Environment, event: unknown): Promise<unknown> {
     const id = randomUUID();
     const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const started = performance.now();
+    const book = () =>
+      this.usage?.add(this.spec.logicalId, 'lambda', 'Invoke', {
+        requests: 1,
+        durationMs: Math.max(1, Math.ceil(performance.now() - started)),
+      });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // Lambda stops a timed-out environment; its next invocation starts cold.
@@ -195,11 +208,13 @@ export class LocalFunction {
         id,
         resolve: (value) => {
           clearTimeout(timer);
+          book();
           if (!this.closing) this.release(environment.dead ? undefined : environment);
           resolve(value);
         },
         reject: (error) => {
           clearTimeout(timer);
+          book();
           // A handler error keeps the environment warm; a crash or timeout has ended it.
           if (!this.closing) this.release(environment.dead ? undefined : environment);
           reject(error);

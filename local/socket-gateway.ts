@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { LocalFunction } from './lambda-host';
 import { listen, readBody } from './net';
+import type { UsageLedger } from './usage-ledger';
 
 export interface SocketGatewayOptions {
   readonly port: number;
@@ -13,7 +14,13 @@ export interface SocketGatewayOptions {
   readonly routes: ReadonlyMap<string, LocalFunction>;
   /** The `$connect` REQUEST authorizer and the query parameters it reads. */
   readonly authorizer?: { readonly function: LocalFunction; readonly identitySource: readonly string[] };
+  /** Books messages (32 KB units, both ways) and connection minutes (`npm run bench`). */
+  readonly usage?: UsageLedger;
 }
+
+/** API Gateway bills WebSocket messages in 32 KB units. */
+const MESSAGE_UNIT_BYTES = 32 * 1024;
+const messageUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / MESSAGE_UNIT_BYTES));
 
 interface Connection {
   readonly socket: WebSocket;
@@ -133,6 +140,10 @@ export const startSocketGateway = async (options: SocketGatewayOptions): Promise
       ws.on('message', (data, isBinary) => {
         open.lastActiveAt = Date.now();
         const body = isBinary ? Buffer.from(data as Buffer).toString('base64') : data.toString();
+        options.usage?.add('Client', 'apigateway-ws', 'MessageIn', {
+          requests: 1,
+          billedUnits: messageUnits(Buffer.byteLength(body)),
+        });
         let routeKey = '$default';
         try {
           const action = (JSON.parse(body) as { action?: unknown })?.action;
@@ -150,6 +161,10 @@ export const startSocketGateway = async (options: SocketGatewayOptions): Promise
       });
       ws.on('close', () => {
         connections.delete(id);
+        options.usage?.add('Client', 'apigateway-ws', 'ConnectionMinutes', {
+          requests: 1,
+          billedUnits: Math.max(1, Math.ceil((Date.now() - open.connectedAt) / 60_000)),
+        });
         invokeRoute('$disconnect', {
           requestContext: requestContext(id, '$disconnect', 'DISCONNECT', open),
           isBase64Encoded: false,
@@ -185,6 +200,10 @@ export const startSocketGateway = async (options: SocketGatewayOptions): Promise
     switch (request.method) {
       case 'POST':
         connection.socket.send(body.toString('utf8'));
+        options.usage?.add('Client', 'apigateway-ws', 'MessageOut', {
+          requests: 1,
+          billedUnits: messageUnits(body.length),
+        });
         response.writeHead(200);
         return response.end();
       case 'GET':

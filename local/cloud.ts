@@ -126,6 +126,8 @@ export class LocalCloud {
   stack: StackFile | undefined;
   /** What the stack asked of AWS since start (or the last reset); filled only with `meter`. */
   readonly usage = new UsageLedger();
+  /** Called with every job status change the table's stream carries (the bench's clock). */
+  readonly transitionListeners = new Set<(line: TransitionLine) => void>();
 
   constructor(private readonly options: LocalCloudOptions = {}) {
     this.ports = { ...DEFAULT_PORTS, ...options.ports };
@@ -653,6 +655,7 @@ export class LocalCloud {
     };
     transitions.push(line);
     if (transitions.length > 500) transitions.shift();
+    for (const listener of this.transitionListeners) listener(line);
     this.log(
       `${line.at.slice(11, 23)}  ${line.jobId}  ${line.type.padEnd(16)} ${line.from.padStart(10)} → ${line.to.padEnd(10)} attempt ${line.attempt}${line.error ? `  ${line.error}` : ''}`,
     );

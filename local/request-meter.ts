@@ -10,6 +10,7 @@ import type { UsageLedger } from './usage-ledger';
  * `ReturnConsumedCapacity: INDEXES` on the way through: the write and read units booked
  * are DynamoDB Local's own figures, table and each index apart. A refused conditional
  * write reports no capacity there; AWS bills it by item size, booked here as one unit.
+ * A read that found nothing is booked at DynamoDB's minimum (0.5, or 1 when consistent).
  */
 export interface RequestMeterOptions {
   /** Upstream base URL per service name used in the endpoint path. */
@@ -137,8 +138,10 @@ export const startRequestMeter = async (options: RequestMeterOptions, port = 0):
       );
       const isDynamoDb = service === 'dynamodb';
       const tracksCapacity = isDynamoDb && (DYNAMODB_WRITES.has(operation) || DYNAMODB_READS.has(operation));
+      let consistentRead = false;
       if (tracksCapacity) {
         const input = JSON.parse(body.toString('utf8'));
+        consistentRead = input.ConsistentRead === true;
         input.ReturnConsumedCapacity = 'INDEXES';
         body = Buffer.from(JSON.stringify(input));
       }
@@ -158,7 +161,9 @@ export const startRequestMeter = async (options: RequestMeterOptions, port = 0):
           amounts.writeUnits = total;
           amounts.writeUnitsBy = by;
         } else {
-          amounts.readUnits = total;
+          // DynamoDB Local reports nothing for a read that found nothing; DynamoDB bills
+          // the minimum, half a unit (a whole one when strongly consistent).
+          amounts.readUnits = total > 0 || failed ? total : consistentRead ? 1 : 0.5;
         }
       }
       options.ledger.add(caller, service, operation, amounts);

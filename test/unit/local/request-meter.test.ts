@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { closeServer } from '../../../local/net';
 import { operationOf, type RequestMeter, startRequestMeter, unitsOf } from '../../../local/request-meter';
@@ -199,5 +199,37 @@ describe('unitsOf', () => {
   });
   it('is zero when nothing was reported', () => {
     expect(unitsOf(undefined)).toEqual({ total: 0, by: {} });
+  });
+});
+
+describe('request meter, reads', () => {
+  it('books an empty query at the half unit DynamoDB bills at least', async () => {
+    const upstream = await startUpstream();
+    const ledger = new UsageLedger();
+    const meter = await startRequestMeter({ ledger, upstreams: { dynamodb: upstream.url } });
+    try {
+      upstream.answers.push({ status: 200, body: { Items: [], Count: 0 } });
+      upstream.answers.push({ status: 200, body: { Items: [], Count: 0 } });
+      const client = new DynamoDBClient({
+        region: 'us-east-1',
+        credentials,
+        endpoint: meter.endpointFor('Notify', 'dynamodb'),
+      });
+      const query = (consistent: boolean) =>
+        new QueryCommand({
+          TableName: 'jobs',
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'SUB#1' } },
+          ConsistentRead: consistent,
+        });
+      await client.send(query(false));
+      await client.send(query(true));
+      expect(ledger.snapshot()).toEqual([
+        expect.objectContaining({ caller: 'Notify', operation: 'Query', requests: 2, readUnits: 1.5 }),
+      ]);
+    } finally {
+      await closeServer(meter.server);
+      await closeServer(upstream.server);
+    }
   });
 });

@@ -1,0 +1,227 @@
+import type { UsageLine } from '../local/usage-ledger';
+import { PLATFORM_LOG_BYTES_PER_INVOCATION, PRICES } from './prices';
+
+/** What the template says of a function that its bill depends on. */
+export interface FunctionBilling {
+  readonly memoryMb: number;
+  readonly arm64: boolean;
+  /** Share of invocations recorded as X-Ray traces (1 with active tracing at low rates, 0 without). */
+  readonly traceShare: number;
+}
+
+export interface LineItem {
+  /** e.g. `DynamoDB write units (GSI1)`, `Lambda ApiHandler`. */
+  readonly item: string;
+  /** Billing units per job in the item's own unit (write units, requests, GB-s …). */
+  readonly unitsPerJob: number;
+  readonly unit: string;
+  readonly usdPerMillionJobs: number;
+}
+
+/** A logical id without CDK's hash suffix: `ApiHandler8AD6A8DF` → `ApiHandler`. */
+export const displayName = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
+
+const S3_READS = new Set(['GetObject', 'HeadObject', 'HeadBucket']);
+const S3_FREE = new Set(['DeleteObject', 'DeleteObjects', 'DeleteBucket']);
+
+/**
+ * Dollars per million jobs, item by item, from usage that covers `jobs` jobs (idle traffic
+ * already subtracted). Items that cost nothing are left out.
+ */
+export const lineItems = (
+  usage: readonly UsageLine[],
+  jobs: number,
+  functions: ReadonlyMap<string, FunctionBilling>,
+): LineItem[] => {
+  const items = new Map<string, { units: number; unit: string; usd: number }>();
+  const add = (item: string, unit: string, units: number, usd: number) => {
+    if (units === 0 && usd === 0) return;
+    const entry = items.get(item) ?? { units: 0, unit, usd: 0 };
+    entry.units += units;
+    entry.usd += usd;
+    items.set(item, entry);
+  };
+  for (const line of usage) {
+    switch (line.service) {
+      case 'dynamodb':
+        for (const [index, units] of Object.entries(line.writeUnitsBy)) {
+          add(
+            `DynamoDB write units (${index})`,
+            'WRU',
+            units,
+            (units * PRICES.dynamodb.writeUnitPerMillion) / 1e6,
+          );
+        }
+        add(
+          'DynamoDB read units',
+          'RRU',
+          line.readUnits,
+          (line.readUnits * PRICES.dynamodb.readUnitPerMillion) / 1e6,
+        );
+        break;
+      case 'sqs':
+        add(
+          'SQS requests',
+          '64 KB requests',
+          line.billedUnits,
+          (line.billedUnits * PRICES.sqs.requestPerMillion) / 1e6,
+        );
+        break;
+      case 's3': {
+        if (S3_FREE.has(line.operation)) break;
+        const perThousand = S3_READS.has(line.operation)
+          ? PRICES.s3.readPerThousand
+          : PRICES.s3.writePerThousand;
+        add('S3 requests', 'requests', line.requests, (line.requests * perThousand) / 1000);
+        break;
+      }
+      case 'sesv2':
+        add('SES emails', 'emails', line.requests, (line.requests * PRICES.ses.emailPerThousand) / 1000);
+        break;
+      case 'secretsmanager':
+        add(
+          'Secrets Manager calls',
+          'calls',
+          line.requests,
+          (line.requests * PRICES.secretsManager.callsPerTenThousand) / 10_000,
+        );
+        break;
+      case 'lambda': {
+        if (line.operation !== 'Invoke') break;
+        const billing = functions.get(line.caller) ?? { memoryMb: 128, arm64: true, traceShare: 0 };
+        const gbSeconds = (line.durationMs / 1000) * (billing.memoryMb / 1024);
+        const perGbSecond = billing.arm64 ? PRICES.lambda.arm64GbSecond : PRICES.lambda.x86GbSecond;
+        add(
+          `Lambda ${displayName(line.caller)}`,
+          'invocations',
+          line.requests,
+          (line.requests * PRICES.lambda.requestPerMillion) / 1e6 + gbSeconds * perGbSecond,
+        );
+        const platformBytes = line.requests * PLATFORM_LOG_BYTES_PER_INVOCATION;
+        add(
+          'CloudWatch Logs',
+          'bytes',
+          platformBytes,
+          (platformBytes / 1024 ** 3) * PRICES.logs.ingestedPerGb,
+        );
+        const traces = line.requests * billing.traceShare;
+        add('X-Ray traces', 'traces', traces, (traces * PRICES.xray.tracePerMillion) / 1e6);
+        break;
+      }
+      case 'logs':
+        add('CloudWatch Logs', 'bytes', line.bytes, (line.bytes / 1024 ** 3) * PRICES.logs.ingestedPerGb);
+        break;
+      case 'apigateway-http':
+        add(
+          'HTTP API requests',
+          'requests',
+          line.billedUnits,
+          (line.billedUnits * PRICES.httpApi.requestPerMillion) / 1e6,
+        );
+        break;
+      case 'apigateway-ws':
+        if (line.operation === 'ConnectionMinutes') {
+          add(
+            'WebSocket connection minutes',
+            'minutes',
+            line.billedUnits,
+            (line.billedUnits * PRICES.webSocketApi.connectionMinutePerMillion) / 1e6,
+          );
+        } else {
+          add(
+            'WebSocket messages',
+            '32 KB messages',
+            line.billedUnits,
+            (line.billedUnits * PRICES.webSocketApi.messagePerMillion) / 1e6,
+          );
+        }
+        break;
+      default:
+        // Services free of charge here (the Lambda event-source-mapping API, DynamoDB Streams read by Lambda).
+        break;
+    }
+  }
+  return [...items.entries()]
+    .map(([item, { units, unit, usd }]) => ({
+      item,
+      unit,
+      unitsPerJob: units / jobs,
+      usdPerMillionJobs: (usd / jobs) * 1e6,
+    }))
+    .sort((a, b) => b.usdPerMillionJobs - a.usdPerMillionJobs);
+};
+
+/** `after` minus `before`, line by line (lines only in `before` are dropped). */
+export const usageBetween = (before: readonly UsageLine[], after: readonly UsageLine[]): UsageLine[] => {
+  const keyOf = (line: UsageLine) => `${line.caller}\u0000${line.service}\u0000${line.operation}`;
+  const earlier = new Map(before.map((line) => [keyOf(line), line]));
+  return after.map((line) => {
+    const base = earlier.get(keyOf(line));
+    if (!base) return line;
+    const writeUnitsBy: Record<string, number> = {};
+    for (const [index, units] of Object.entries(line.writeUnitsBy)) {
+      writeUnitsBy[index] = units - (base.writeUnitsBy[index] ?? 0);
+    }
+    return {
+      ...line,
+      requests: line.requests - base.requests,
+      billedUnits: line.billedUnits - base.billedUnits,
+      writeUnits: line.writeUnits - base.writeUnits,
+      readUnits: line.readUnits - base.readUnits,
+      writeUnitsBy,
+      durationMs: line.durationMs - base.durationMs,
+      bytes: line.bytes - base.bytes,
+      errors: line.errors - base.errors,
+    };
+  });
+};
+
+/**
+ * `usage` minus what idling for `seconds` costs at `idlePerSecond` (the pollers and
+ * schedules that run whatever the load), never below zero.
+ */
+export const withoutIdle = (
+  usage: readonly UsageLine[],
+  idlePerSecond: readonly UsageLine[],
+  seconds: number,
+): UsageLine[] => {
+  const scaled = idlePerSecond.map((line) => scaleUsage(line, seconds));
+  return usageBetween(scaled, usage).map((line) => clampAtZero(line));
+};
+
+export const scaleUsage = (line: UsageLine, factor: number): UsageLine => ({
+  ...line,
+  requests: line.requests * factor,
+  billedUnits: line.billedUnits * factor,
+  writeUnits: line.writeUnits * factor,
+  readUnits: line.readUnits * factor,
+  writeUnitsBy: Object.fromEntries(Object.entries(line.writeUnitsBy).map(([k, v]) => [k, v * factor])),
+  durationMs: line.durationMs * factor,
+  bytes: line.bytes * factor,
+  errors: line.errors * factor,
+});
+
+const clampAtZero = (line: UsageLine): UsageLine => ({
+  ...line,
+  requests: Math.max(0, line.requests),
+  billedUnits: Math.max(0, line.billedUnits),
+  writeUnits: Math.max(0, line.writeUnits),
+  readUnits: Math.max(0, line.readUnits),
+  writeUnitsBy: Object.fromEntries(Object.entries(line.writeUnitsBy).map(([k, v]) => [k, Math.max(0, v)])),
+  durationMs: Math.max(0, line.durationMs),
+  bytes: Math.max(0, line.bytes),
+  errors: Math.max(0, line.errors),
+});
+
+/** The floor the issue states: one HTTP request, one API invocation, two table writes, ~0.3 SQS requests, 0.1 worker invocation. */
+export const floorPerMillion = (apiMemoryMb: number, workerMemoryMb: number): number => {
+  const invocation = (ms: number, memoryMb: number) =>
+    PRICES.lambda.requestPerMillion / 1e6 + (ms / 1000) * (memoryMb / 1024) * PRICES.lambda.arm64GbSecond;
+  const perJob =
+    PRICES.httpApi.requestPerMillion / 1e6 +
+    invocation(10, apiMemoryMb) +
+    (2 * PRICES.dynamodb.writeUnitPerMillion) / 1e6 +
+    (0.3 * PRICES.sqs.requestPerMillion) / 1e6 +
+    0.1 * invocation(20, workerMemoryMb);
+  return perJob * 1e6;
+};

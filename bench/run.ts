@@ -1,0 +1,388 @@
+// `npm run bench [-- --quick]`: what a no-op job costs and how fast the local cloud runs it.
+// Starts its own metered local cloud on ports 4710–4714 (a running `npm start` is untouched),
+// measures idle traffic, then single submits, batches of 100 and batches watched by one
+// WebSocket subscriber; reads every job back (one `completed`, attempts 1, run once); turns
+// the counted AWS requests into dollars per million jobs; writes docs/benchmarks.{md,json}.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import WebSocket from 'ws';
+import { LocalCloud } from '../local/cloud';
+import type { TransitionLine } from '../local/dashboard';
+import { type LocalAuth, loadOrCreateKey, signToken } from '../local/issuer';
+import { readTemplate, resourcesOfType } from '../local/template';
+import type { UsageLine } from '../local/usage-ledger';
+import {
+  type FunctionBilling,
+  floorPerMillion,
+  type LineItem,
+  lineItems,
+  scaleUsage,
+  usageBetween,
+  withoutIdle,
+} from './cost';
+import { IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE, PRICES, SECONDS_PER_MONTH } from './prices';
+import { type BenchReport, writeReport } from './report';
+
+const QUICK = process.argv.includes('--quick');
+// The full idle window (5 minutes) takes in one analytics.rollup and five sweeps.
+const SIZES = QUICK
+  ? { batchJobs: 300, singleJobs: 40, subscribedJobs: 100, idleSeconds: 5, latencyJobs: 10 }
+  : { batchJobs: 10_000, singleJobs: 1_000, subscribedJobs: 1_000, idleSeconds: 300, latencyJobs: 50 };
+const LOCAL_DIR = process.env.JOBQUEUE_LOCAL_DIR ?? path.join('.local', 'bench');
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+/** The per-user limit is 120 jobs a minute: the bench spreads jobs over users, 100 each. */
+const JOBS_PER_USER = 100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (values: readonly number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+interface JobRecord {
+  readonly status: string;
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly completedAt?: string;
+}
+
+interface Scenario {
+  readonly jobs: number;
+  readonly seconds: number;
+  readonly usage: UsageLine[];
+  readonly records: JobRecord[];
+  readonly acceptMs: number[];
+  readonly lost: number;
+  readonly duplicates: number;
+}
+
+const main = async () => {
+  if (!process.env.JOBQUEUE_LOCAL_DIR)
+    throw new Error('Run it as `npm run bench` (it sets JOBQUEUE_LOCAL_DIR).');
+  rmSync(LOCAL_DIR, { recursive: true, force: true });
+  mkdirSync(LOCAL_DIR, { recursive: true });
+  const cloud = new LocalCloud({
+    ports: { http: 4710, webSocket: 4711, dynamodb: 4712, queues: 4713, dashboard: 4714 },
+    log: () => {},
+    meter: true,
+  });
+  const stack = await cloud.start();
+  const template = readTemplate(path.join('cdk.out', 'JobQueue.template.json'));
+  const functions = new Map<string, FunctionBilling>(
+    resourcesOfType(template, 'AWS::Lambda::Function').map(([id, fn]) => [
+      id,
+      {
+        memoryMb: Number(fn.Properties?.MemorySize ?? 128),
+        arm64: (fn.Properties?.Architectures ?? []).includes('arm64'),
+        traceShare: fn.Properties?.TracingConfig?.Mode === 'Active' ? 1 : 0,
+      },
+    ]),
+  );
+  const memoryOf = (prefix: string) =>
+    [...functions.entries()].find(([id]) => id.startsWith(prefix))?.[1].memoryMb ?? 128;
+  const table = new DynamoDBClient({
+    region: stack.region,
+    endpoint: stack.endpoints.dynamodb,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const auth: LocalAuth = JSON.parse(readFileSync(path.join(LOCAL_DIR, 'auth.json'), 'utf8'));
+  const { privateJwk } = await loadOrCreateKey(LOCAL_DIR);
+  let users = 0;
+  const newUserToken = () => {
+    users += 1;
+    return signToken(privateJwk, auth, `bench-user-${users}`);
+  };
+
+  // Every job's status changes, from the table's stream: no extra request to learn them.
+  const seen = new Map<string, TransitionLine[]>();
+  cloud.transitionListeners.add((line) => {
+    const lines = seen.get(line.jobId) ?? [];
+    lines.push(line);
+    seen.set(line.jobId, lines);
+  });
+  const finished = (jobId: string) =>
+    seen.get(jobId)?.some((line) => ['completed', 'failed', 'cancelled'].includes(line.to)) ?? false;
+  const waitFor = async (jobIds: readonly string[], timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (jobIds.some((jobId) => !finished(jobId))) {
+      if (Date.now() > deadline) return;
+      await sleep(50);
+    }
+  };
+  const readBack = async (jobIds: readonly string[]): Promise<Map<string, JobRecord>> => {
+    const records = new Map<string, JobRecord>();
+    for (let start = 0; start < jobIds.length; start += 100) {
+      let keys = jobIds
+        .slice(start, start + 100)
+        .map((jobId) => ({ PK: { S: `JOB#${jobId}` }, SK: { S: 'JOB' } }));
+      while (keys.length > 0) {
+        const answer = await table.send(
+          new BatchGetItemCommand({
+            RequestItems: { [stack.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of answer.Responses?.[stack.tableName] ?? []) {
+          const job = unmarshall(item);
+          records.set(String(job.jobId), job as unknown as JobRecord);
+        }
+        keys = (answer.UnprocessedKeys?.[stack.tableName]?.Keys ?? []) as typeof keys;
+      }
+    }
+    return records;
+  };
+
+  const post = async (token: string, route: string, body: unknown) => {
+    const started = performance.now();
+    const response = await fetch(`${stack.httpUrl}${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status !== 202) throw new Error(`${route} refused: ${response.status} ${text}`);
+    return { body: JSON.parse(text), ms: performance.now() - started };
+  };
+  const noop = { type: 'system.simulate', payload: { durationMs: 0 } };
+
+  /** Submits `jobs` no-op jobs (alone or in batches of 100, `parallel` requests at once), waits for them, books the usage. */
+  const runScenario = async (
+    jobs: number,
+    mode: 'single' | 'batch',
+    parallel: number,
+    idlePerSecond: UsageLine[],
+    tokens?: string[],
+  ): Promise<Scenario> => {
+    const userTokens =
+      tokens ?? (await Promise.all(Array.from({ length: Math.ceil(jobs / JOBS_PER_USER) }, newUserToken)));
+    const requests: { token: string; count: number }[] = [];
+    for (let submitted = 0, user = 0; submitted < jobs; user += 1) {
+      const token = userTokens[user % userTokens.length] as string;
+      const forUser = Math.min(JOBS_PER_USER, jobs - submitted);
+      if (mode === 'batch') requests.push({ token, count: forUser });
+      else for (let index = 0; index < forUser; index += 1) requests.push({ token, count: 1 });
+      submitted += forUser;
+    }
+    const before = cloud.usage.snapshot();
+    const started = performance.now();
+    const jobIds: string[] = [];
+    const acceptMs: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < requests.length) {
+          const request = requests[next++] as { token: string; count: number };
+          if (mode === 'single') {
+            const { body, ms } = await post(request.token, '/v1/jobs', noop);
+            jobIds.push(body.jobId);
+            acceptMs.push(ms);
+          } else {
+            const { body, ms } = await post(request.token, '/v1/jobs/batch', {
+              jobs: Array.from({ length: request.count }, () => noop),
+            });
+            jobIds.push(...body.jobs.map((job: { jobId: string }) => job.jobId));
+            acceptMs.push(ms);
+          }
+        }
+      }),
+    );
+    await waitFor(jobIds, 600_000);
+    // Let the last stream batches (stats, notifications) land before counting.
+    await sleep(1500);
+    const seconds = (performance.now() - started) / 1000;
+    const after = cloud.usage.snapshot();
+    const usage = withoutIdle(usageBetween(before, after), idlePerSecond, seconds);
+    const records = await readBack(jobIds);
+    const lost = jobIds.filter((jobId) => records.get(jobId)?.status !== 'completed').length;
+    const duplicates = jobIds.filter((jobId) => {
+      const runs = (seen.get(jobId) ?? []).filter((line) => line.to === 'processing').length;
+      return runs > 1 || (records.get(jobId)?.attempts ?? 0) > 1;
+    }).length;
+    return { jobs, seconds, usage, records: [...records.values()], acceptMs, lost, duplicates };
+  };
+
+  progress('warming up');
+  const warmToken = await newUserToken();
+  const warm = await post(warmToken, '/v1/jobs/batch', { jobs: Array.from({ length: 20 }, () => noop) });
+  await waitFor(
+    warm.body.jobs.map((job: { jobId: string }) => job.jobId),
+    60_000,
+  );
+  await sleep(2000);
+
+  progress(`idle for ${SIZES.idleSeconds} s`);
+  cloud.usage.reset();
+  await sleep(SIZES.idleSeconds * 1000);
+  const idlePerSecond = cloud.usage.snapshot().map((line) => scaleUsage(line, 1 / SIZES.idleSeconds));
+
+  progress(`${SIZES.latencyJobs} jobs one at a time (idle latency)`);
+  const idleLatency: number[] = [];
+  for (let index = 0; index < SIZES.latencyJobs; index += 1) {
+    const { body } = await post(warmToken, '/v1/jobs', { ...noop, priority: 'critical' });
+    await waitFor([body.jobId], 30_000);
+    const record = (await readBack([body.jobId])).get(body.jobId);
+    if (record?.startedAt) idleLatency.push(Date.parse(record.startedAt) - Date.parse(record.createdAt));
+    await sleep(200);
+  }
+
+  progress(`${SIZES.singleJobs} jobs submitted alone`);
+  const single = await runScenario(SIZES.singleJobs, 'single', 8, idlePerSecond);
+  progress(`${SIZES.batchJobs} jobs in batches of 100`);
+  const batch = await runScenario(SIZES.batchJobs, 'batch', 4, idlePerSecond);
+
+  progress(`${SIZES.subscribedJobs} jobs in batches of 100, one WebSocket subscriber`);
+  const watcherToken = await newUserToken();
+  const socket = new WebSocket(`${stack.wsUrl}?token=${watcherToken}`);
+  let framesReceived = 0;
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('message', () => {
+    framesReceived += 1;
+  });
+  socket.send(JSON.stringify({ action: 'subscribe' }));
+  await sleep(500);
+  // One user: the subscriber watches all of its own jobs.
+  const subscribedTokens = [watcherToken];
+  const subscribed = await runScenario(
+    Math.min(SIZES.subscribedJobs, JOBS_PER_USER),
+    'batch',
+    1,
+    idlePerSecond,
+    subscribedTokens,
+  );
+  socket.close();
+
+  await cloud.stop();
+
+  const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+  const sqsMappings = mappings.filter(([, mapping]) =>
+    JSON.stringify(mapping.Properties?.EventSourceArn).includes('Queue'),
+  );
+  const idleMonthUsage = idlePerSecond
+    // The local pollers are not AWS's: their empty receives are replaced by the model below.
+    .filter((line) => !(line.caller === 'EventSourceMapping' && line.service === 'sqs'))
+    .map((line) => scaleUsage(line, SECONDS_PER_MONTH));
+  const idleItems: LineItem[] = lineItems(idleMonthUsage, 1e6, functions);
+  const pollsPerMonth = sqsMappings.length * IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE * 60 * 24 * 30;
+  const fixed = [
+    {
+      item: `SQS pollers (modeled: ${sqsMappings.length} mappings × ${IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE}/min)`,
+      usd: (pollsPerMonth * PRICES.sqs.requestPerMillion) / 1e6,
+    },
+    {
+      item: `CloudWatch alarms (${resourcesOfType(template, 'AWS::CloudWatch::Alarm').length})`,
+      usd: resourcesOfType(template, 'AWS::CloudWatch::Alarm').length * PRICES.cloudWatch.alarmPerMonth,
+    },
+    {
+      item: `CloudWatch dashboards (${resourcesOfType(template, 'AWS::CloudWatch::Dashboard').length})`,
+      usd:
+        resourcesOfType(template, 'AWS::CloudWatch::Dashboard').length * PRICES.cloudWatch.dashboardPerMonth,
+    },
+    {
+      item: `Secrets Manager secrets (${resourcesOfType(template, 'AWS::SecretsManager::Secret').length})`,
+      usd:
+        resourcesOfType(template, 'AWS::SecretsManager::Secret').length *
+        PRICES.secretsManager.secretPerMonth,
+    },
+  ];
+  const idleMonth = [
+    ...idleItems.map((item) => ({ item: item.item, usd: item.usdPerMillionJobs })),
+    ...fixed,
+  ].sort((a, b) => b.usd - a.usd);
+
+  const totalOf = (items: readonly LineItem[]) =>
+    items.reduce((sum, item) => sum + item.usdPerMillionJobs, 0);
+  const costItems = {
+    single: lineItems(single.usage, single.jobs, functions),
+    batch: lineItems(batch.usage, batch.jobs, functions),
+    subscribed: lineItems(subscribed.usage, subscribed.jobs, functions),
+  };
+  const startLatency = (scenario: Scenario) =>
+    scenario.records
+      .filter((record) => record.startedAt)
+      .map((record) => Date.parse(record.startedAt as string) - Date.parse(record.createdAt));
+  const completions = batch.records
+    .filter((record) => record.completedAt)
+    .map((record) => Date.parse(record.completedAt as string));
+  const firstCreated = Math.min(...batch.records.map((record) => Date.parse(record.createdAt)));
+  const batchStart = startLatency(batch);
+  const report: BenchReport = {
+    machine: machineLine(),
+    date: new Date().toISOString(),
+    quick: QUICK,
+    jobs: batch.jobs,
+    lost: batch.lost + single.lost + subscribed.lost,
+    duplicates: batch.duplicates + single.duplicates + subscribed.duplicates,
+    throughputJobsPerSec: Math.round(
+      (batch.jobs * 1000) / Math.max(1, Math.max(...completions) - firstCreated),
+    ),
+    batchAcceptMs: {
+      p50: Math.round(percentile(batch.acceptMs, 50)),
+      p95: Math.round(percentile(batch.acceptMs, 95)),
+    },
+    singleAcceptMs: {
+      p50: Math.round(percentile(single.acceptMs, 50)),
+      p95: Math.round(percentile(single.acceptMs, 95)),
+    },
+    submitToStartMs: {
+      p50: percentile(batchStart, 50),
+      p95: percentile(batchStart, 95),
+      p99: percentile(batchStart, 99),
+    },
+    idleSubmitToStartMs: { p50: percentile(idleLatency, 50), p95: percentile(idleLatency, 95) },
+    costPerMillionUsd: {
+      single: round2(totalOf(costItems.single)),
+      batch: round2(totalOf(costItems.batch)),
+      subscribed: round2(totalOf(costItems.subscribed)),
+    },
+    floorPerMillionUsd: round2(floorPerMillion(memoryOf('ApiHandler'), memoryOf('WorkersNormal'))),
+    idleUsdPerMonth: round2(idleMonth.reduce((sum, item) => sum + item.usd, 0)),
+    lineItems: costItems,
+    idleLineItems: idleMonth.map((item) => ({ ...item, usd: round2(item.usd) })),
+    requestsPerJob: {
+      single: requestsPerJob(single),
+      batch: requestsPerJob(batch),
+      subscribed: requestsPerJob(subscribed),
+    },
+    framesReceived,
+    prices: { date: PRICES.date, region: PRICES.region },
+  };
+  writeReport(report);
+  console.log(JSON.stringify({ ...report, lineItems: undefined, requestsPerJob: undefined }, null, 2));
+  if (report.lost > 0 || report.duplicates > 0) {
+    throw new Error(`${report.lost} jobs lost, ${report.duplicates} run more than once`);
+  }
+};
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/** AWS requests per job by caller, service and operation (the wire count of the issue). */
+const requestsPerJob = (scenario: Scenario) =>
+  scenario.usage
+    .filter((line) => line.requests > 0 && !['logs', 'lambda'].includes(line.service))
+    .map((line) => ({
+      caller: line.caller.replace(/[0-9A-F]{8}$/, ''),
+      service: line.service,
+      operation: line.operation,
+      perJob: Math.round((line.requests / scenario.jobs) * 1000) / 1000,
+      writeUnitsPerJob: Math.round((line.writeUnits / scenario.jobs) * 1000) / 1000,
+    }))
+    .sort((a, b) => b.perJob - a.perJob);
+
+const machineLine = () => {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+};
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { BundleFigures } from './bundles';
 import type { LineItem } from './cost';
 import { PLATFORM_LOG_BYTES_PER_INVOCATION } from './prices';
 
@@ -40,9 +41,13 @@ export interface BenchReport {
   readonly idleLineItems: readonly { readonly item: string; readonly usd: number }[];
   readonly requestsPerJob: Readonly<Record<'single' | 'batch' | 'subscribed', readonly RequestsPerJob[]>>;
   readonly framesReceived: number;
+  /** Code bytes of each function's bundle, source maps apart. */
+  readonly bundleBytes: Readonly<Record<string, number>>;
+  readonly bundles: Readonly<Record<string, BundleFigures>>;
   readonly prices: { readonly date: string; readonly region: string };
 }
 
+const kilobytes = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
 const money = (usd: number) => `$${usd.toFixed(usd < 0.1 ? 3 : 2)}`;
 const units = (value: number) =>
   value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3);
@@ -189,6 +194,20 @@ ${requestTable(report.requestsPerJob.batch)}
 ### In batches of 100, one WebSocket subscriber
 
 ${requestTable(report.requestsPerJob.subscribed)}
+
+## Bundles and cold start
+
+Each function bundled as \`cdk deploy\` bundles it (esbuild), then imported in a fresh Node
+process with the environment the local cloud gives it: the median of five imports.
+
+| function | code | source maps | module init |
+|---|---:|---:|---:|
+${Object.entries(report.bundles)
+  .map(
+    ([name, figures]) =>
+      `| ${name} | ${kilobytes(figures.bytes)} | ${kilobytes(figures.sourceMapBytes)} | ${figures.initMs ?? 'failed'} ms |`,
+  )
+  .join('\n')}
 
 ## How the figures are obtained
 

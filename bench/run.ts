@@ -14,6 +14,7 @@ import type { TransitionLine } from '../local/dashboard';
 import { type LocalAuth, loadOrCreateKey, signToken } from '../local/issuer';
 import { readTemplate, resourcesOfType } from '../local/template';
 import type { UsageLine } from '../local/usage-ledger';
+import { measureBundles } from './bundles';
 import {
   type FunctionBilling,
   floorPerMillion,
@@ -261,6 +262,9 @@ const main = async () => {
 
   await cloud.stop();
 
+  progress('bundling every function (cdk synth) and timing its module init');
+  const bundles = measureBundles(cloud.functionEnvironments, QUICK ? 1 : 5);
+
   const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
   const sqsMappings = mappings.filter(([, mapping]) =>
     JSON.stringify(mapping.Properties?.EventSourceArn).includes('Queue'),
@@ -352,6 +356,8 @@ const main = async () => {
       subscribed: requestsPerJob(subscribed),
     },
     framesReceived,
+    bundleBytes: Object.fromEntries(Object.entries(bundles).map(([name, figures]) => [name, figures.bytes])),
+    bundles,
     prices: { date: PRICES.date, region: PRICES.region },
   };
   writeReport(report);

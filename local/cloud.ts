@@ -126,6 +126,8 @@ export class LocalCloud {
   stack: StackFile | undefined;
   /** What the stack asked of AWS since start (or the last reset); filled only with `meter`. */
   readonly usage = new UsageLedger();
+  /** Each function's resolved environment variables, by logical id (the bench loads bundles with them). */
+  readonly functionEnvironments = new Map<string, Readonly<Record<string, string>>>();
   /** Called with every job status change the table's stream carries (the bench's clock). */
   readonly transitionListeners = new Set<(line: TransitionLine) => void>();
 
@@ -374,6 +376,7 @@ export class LocalCloud {
         meter ? this.usage : undefined,
       );
       functions.set(id, local);
+      this.functionEnvironments.set(id, environment);
       functionByArn.set(functionArn(id), local);
     }
     this.stops.push(async () => {

@@ -1,3 +1,4 @@
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Node } from 'constructs';
 import { PRIORITIES, type Priority } from '../lambdas/core/priority';
 import type { JobQueueStackProps } from './job-queue-stack';
@@ -46,6 +47,14 @@ const optionalStrings = (node: Node, key: string): string[] | undefined => {
     throw new ContextError(key, value, 'a list of strings');
   }
   return value;
+};
+
+/** `jobqueue:tracing`: `"active"` records every invocation in X-Ray; `"off"` (the default) none. */
+const tracingMode = (node: Node): lambda.Tracing | undefined => {
+  const value = parsed(node.tryGetContext('jobqueue:tracing'));
+  if (value === undefined || value === 'off') return undefined;
+  if (value === 'active') return lambda.Tracing.ACTIVE;
+  throw new ContextError('jobqueue:tracing', value, '"active" or "off"');
 };
 
 /** Reads the `jobqueue:*` context keys into stack props, failing synth on bad values. */
@@ -109,6 +118,7 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
     emailDailyQuota: optionalNumber(node, 'jobqueue:emailDailyQuota'),
     uploadsPerDay: optionalNumber(node, 'jobqueue:uploadsPerDay'),
     webhookAllowLoopback: optionalBoolean(node, 'jobqueue:webhookAllowLoopback'),
+    tracing: tracingMode(node),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

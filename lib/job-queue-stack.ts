@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { Priority } from '../lambdas/core/priority';
 import { Auth, type ExternalIssuer } from './constructs/auth';
@@ -42,6 +43,8 @@ export interface JobQueueStackProps extends StackProps {
   readonly uploadsPerDay?: number;
   /** data.sync may reach loopback addresses (a local cloud's receivers), never other non-public ones. @default false */
   readonly webhookAllowLoopback?: boolean;
+  /** X-Ray tracing of every function (see `FunctionTracingProps`). @default lambda.Tracing.DISABLED */
+  readonly tracing?: lambda.Tracing;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -52,6 +55,7 @@ export class JobQueueStack extends Stack {
       completedRetentionDays: props.completedRetentionDays ?? 7,
       failedRetentionDays: props.failedRetentionDays ?? 30,
     };
+    const tracing = props.tracing;
 
     const table = new JobTable(this, 'Jobs', { deletionProtection: props.deletionProtection });
     const files = new FileStore(this, 'Files', { corsAllowedOrigins: props.corsAllowOrigins });
@@ -68,6 +72,7 @@ export class JobQueueStack extends Stack {
       maxUploadBytes: props.maxUploadBytes,
       jobRateLimits: props.jobRateLimits,
       emailRecipientDomains: props.emailRecipientDomains,
+      tracing,
       ...retention,
     });
     const api = new JobApi(this, 'Api', {
@@ -83,11 +88,12 @@ export class JobQueueStack extends Stack {
       emailRecipientDomains: props.emailRecipientDomains,
       emailDailyQuota: props.emailDailyQuota,
       uploadsPerDay: props.uploadsPerDay,
+      tracing,
       ...retention,
     });
-    const socket = new ProgressSocket(this, 'Progress', { table, auth });
-    const streams = new StreamConsumers(this, 'Streams', { table, queues, socket });
-    new Schedules(this, 'Schedules', { table, queues, ...retention });
+    const socket = new ProgressSocket(this, 'Progress', { table, auth, tracing });
+    const streams = new StreamConsumers(this, 'Streams', { table, queues, socket, tracing });
+    new Schedules(this, 'Schedules', { table, queues, tracing, ...retention });
     const monitoring = new Monitoring(this, 'Monitoring', { queues, workers, streams, api });
 
     new CfnOutput(this, 'HttpApiUrl', { value: api.stageUrl });

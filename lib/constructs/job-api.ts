@@ -12,12 +12,12 @@ import { requireDomains, requireIntegerInRange } from '../validation';
 import type { Auth } from './auth';
 import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
-import { JobQueueFunction } from './node-function';
+import { type FunctionTracingProps, JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
 import type { WebhookSecret } from './webhook-secret';
 import type { Workers } from './workers';
 
-export interface JobApiProps {
+export interface JobApiProps extends FunctionTracingProps {
   readonly table: JobTable;
   readonly queues: PriorityQueues;
   /** Paused and resumed by the admin queue routes. */
@@ -103,6 +103,7 @@ export class JobApi extends Construct {
     );
 
     this.handler = new JobQueueFunction(this, 'Handler', {
+      tracing: props.tracing,
       entry: 'lambdas/api/handler.ts',
       description: 'HTTP API: submit, read, cancel and retry jobs; uploads; statistics; health',
       memorySize: 1024,

@@ -10,9 +10,9 @@ import { ENV } from '../../lambdas/core/environment';
 import { SOCKET_HANDLER_TABLE_ACCESS } from '../../lambdas/socket/table-access';
 import type { Auth } from './auth';
 import type { JobTable } from './job-table';
-import { JobQueueFunction } from './node-function';
+import { type FunctionTracingProps, JobQueueFunction } from './node-function';
 
-export interface ProgressSocketProps {
+export interface ProgressSocketProps extends FunctionTracingProps {
   readonly table: JobTable;
   readonly auth: Auth;
   /** @default 'live' */
@@ -40,6 +40,7 @@ export class ProgressSocket extends Construct {
   constructor(scope: Construct, id: string, props: ProgressSocketProps) {
     super(scope, id);
     this.authorizerFunction = new JobQueueFunction(this, 'Authorizer', {
+      tracing: props.tracing,
       entry: 'lambdas/socket/authorizer.ts',
       description: 'Authorizes WebSocket connections with the JWT in the token query parameter',
       timeout: Duration.seconds(10),
@@ -50,6 +51,7 @@ export class ProgressSocket extends Construct {
       },
     });
     this.handler = new JobQueueFunction(this, 'Handler', {
+      tracing: props.tracing,
       entry: 'lambdas/socket/handler.ts',
       description: 'WebSocket connect, disconnect, subscribe, unsubscribe and ping',
       timeout: Duration.seconds(10),

@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
 import type { JobTable } from './job-table';
-import { JobQueueFunction } from './node-function';
+import { type FunctionTracingProps, JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
 
 export interface ScheduledJob {
@@ -15,7 +15,7 @@ export interface ScheduledJob {
   readonly payload?: Record<string, unknown>;
 }
 
-export interface SchedulesProps {
+export interface SchedulesProps extends FunctionTracingProps {
   readonly table: JobTable;
   /** The sweep re-sends the message of a job left waiting without one. */
   readonly queues: PriorityQueues;
@@ -42,6 +42,7 @@ export class Schedules extends Construct {
       [ENV.failedRetentionDays]: String(props.failedRetentionDays),
     };
     this.sweep = new JobQueueFunction(this, 'Sweep', {
+      tracing: props.tracing,
       entry: 'lambdas/worker/sweep.ts',
       description: 'Recovers stalled jobs (lost worker) and re-sends messages of jobs left waiting',
       timeout: Duration.seconds(60),
@@ -60,6 +61,7 @@ export class Schedules extends Construct {
     });
 
     this.submitter = new JobQueueFunction(this, 'SubmitScheduledJob', {
+      tracing: props.tracing,
       entry: 'lambdas/schedules/submit-job.ts',
       description: 'Submits the job named by a scheduled rule',
       timeout: Duration.seconds(15),

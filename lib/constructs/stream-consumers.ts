@@ -8,11 +8,11 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
 import { requireIntegerInRange } from '../validation';
 import type { JobTable } from './job-table';
-import { JobQueueFunction } from './node-function';
+import { type FunctionTracingProps, JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
 import type { ProgressSocket } from './progress-socket';
 
-export interface StreamConsumersProps {
+export interface StreamConsumersProps extends FunctionTracingProps {
   readonly table: JobTable;
   readonly queues: PriorityQueues;
   readonly socket: ProgressSocket;
@@ -98,6 +98,7 @@ export class StreamConsumers extends Construct {
     });
 
     this.dispatch = new JobQueueFunction(this, 'Dispatch', {
+      tracing: props.tracing,
       entry: 'lambdas/stream/dispatch.ts',
       description: 'Outbox: sends queue messages for saved jobs and keeps statistics counters',
       timeout: Duration.seconds(60),
@@ -110,6 +111,7 @@ export class StreamConsumers extends Construct {
     props.queues.grantSend(this.dispatch);
 
     this.replayDispatch = new JobQueueFunction(this, 'ReplayDispatch', {
+      tracing: props.tracing,
       entry: 'lambdas/stream/replay-dispatch.ts',
       description: 'Reads failed dispatch batches back from the stream and dispatches them again',
       timeout: replayTimeout,
@@ -130,6 +132,7 @@ export class StreamConsumers extends Construct {
     );
 
     this.notify = new JobQueueFunction(this, 'Notify', {
+      tracing: props.tracing,
       entry: 'lambdas/stream/notify.ts',
       description: 'Pushes job changes to WebSocket subscribers',
       timeout: Duration.seconds(60),

@@ -10,7 +10,7 @@ import { PARSE_THREAD_ENTRY, PARSE_THREAD_NAME } from '../../lambdas/jobs/resume
 import { ConfigurationError, requireDomains, requireIntegerInRange } from '../validation';
 import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
-import { JobQueueFunction } from './node-function';
+import { type FunctionTracingProps, JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
 import type { WebhookSecret } from './webhook-secret';
 
@@ -33,7 +33,7 @@ export const DEFAULT_CONCURRENCY: Readonly<Record<Priority, number>> = {
   low: 5,
 };
 
-export interface WorkersProps {
+export interface WorkersProps extends FunctionTracingProps {
   readonly table: JobTable;
   readonly queues: PriorityQueues;
   readonly files: FileStore;
@@ -124,6 +124,7 @@ export class Workers extends Construct {
       );
       const name = priority.charAt(0).toUpperCase() + priority.slice(1);
       const worker = new JobQueueFunction(this, `${name}Worker`, {
+        tracing: props.tracing,
         entry: 'lambdas/worker/handler.ts',
         description: `Runs ${priority}-priority jobs`,
         timeout: props.timeout ?? workerTimeout(),

@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ContextError, stackPropsFromContext } from '../../lib/app-context';
 import { logicalId, nagFindings, synth } from './synth';
 
@@ -223,6 +224,35 @@ test('no resource has a hard-coded physical name', () => {
   expect(named.map(([id]) => id)).toEqual([]);
 });
 
+describe('X-Ray tracing', () => {
+  const functionsOf = (template: Template) =>
+    Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Metadata?.['jobqueue:entry'] !== undefined,
+    );
+
+  test('is off by default: no function traced, the Powertools tracer switched off, no X-Ray permission', () => {
+    const { template } = synth();
+    const functions = functionsOf(template);
+    expect(functions.length).toBeGreaterThanOrEqual(10);
+    for (const fn of functions) {
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('false');
+    }
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('xray:PutTraceSegments');
+  });
+
+  test('"active" traces every function and lets it write traces', () => {
+    const { template } = synth({ tracing: lambda.Tracing.ACTIVE });
+    const functions = functionsOf(template);
+    for (const fn of functions) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('true');
+    }
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies.split('xray:PutTraceSegments').length - 1).toBe(functions.length);
+  });
+});
+
 describe('context validation', () => {
   const read = (context: Record<string, unknown>) => stackPropsFromContext(new App({ context }).node);
 
@@ -245,7 +275,14 @@ describe('context validation', () => {
     expect(read({})).toMatchObject({ emailRecipientDomains: undefined, emailDailyQuota: undefined });
   });
 
+  test('reads the tracing switch: off unless "active"', () => {
+    expect(read({}).tracing).toBeUndefined();
+    expect(read({ 'jobqueue:tracing': 'off' }).tracing).toBeUndefined();
+    expect(read({ 'jobqueue:tracing': 'active' }).tracing).toBe(lambda.Tracing.ACTIVE);
+  });
+
   test.each([
+    [{ 'jobqueue:tracing': 'sampled' }, /jobqueue:tracing must be "active" or "off"/],
     [{ 'jobqueue:rateLimitPerMinute': 'lots' }, /jobqueue:rateLimitPerMinute must be a number/],
     [{ 'jobqueue:concurrency': { urgent: 5 } }, /keyed by critical, high, normal, low/],
     [{ 'jobqueue:deletionProtection': 'maybe' }, /must be true or false/],

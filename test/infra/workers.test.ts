@@ -46,7 +46,6 @@ describe('workers', () => {
       Description: 'Runs low-priority jobs',
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
       Environment: {
         Variables: Match.objectLike({
           WORKER_PRIORITY: 'low',

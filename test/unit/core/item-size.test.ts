@@ -83,3 +83,57 @@ describe('eventsToDrop (the bounded transition log)', () => {
     expect(eventsToDrop(log)).toBe(1);
   });
 });
+
+describe('estimateValueBytes: exact sizes per kind', () => {
+  test.each([
+    ['a one-digit number', 7, 3],
+    ['seven digits', 1_234_567, 6],
+    ['a negative decimal: only digits count', -12.34, 4],
+    ['an exponent does not count', 1.5e-7, 3],
+    ['a bigint of 51 digits is capped at 20 digit bytes', 10n ** 50n, 22],
+    ['false', false, 1],
+    ['null', null, 1],
+    ['bytes count their length', new Uint8Array(10), 10],
+    ['a set counts like a list', new Set(['ab', 'c']), 3 + 2 + 2 + 1],
+    ['an empty list', [], 3],
+    ['undefined list elements add only their slot', [undefined, 'a'], 3 + 2 + 1],
+    ['a missing value', undefined, 0],
+    ['a function is no attribute value', () => 1, 0],
+    ['a nested map', { a: { b: 1 } }, 3 + (1 + 1) + 3 + (1 + 1) + 3],
+  ])('%s → %i bytes', (_name, value, bytes) => {
+    expect(estimateValueBytes(value)).toBe(bytes);
+  });
+
+  test('an item sums each attribute name and value', () => {
+    expect(estimateItemBytes({ a: 1, bb: [true], ccc: 'é' })).toBe(1 + 3 + (2 + 3 + 1 + 1) + (3 + 2));
+    expect(estimateItemBytes({})).toBe(0);
+  });
+});
+
+describe('eventsToDrop: the byte bound is inclusive', () => {
+  const event = (attempt: number, message: string): JobEvent => ({
+    at: '2026-11-29T10:00:00.000Z',
+    from: 'processing',
+    to: 'retrying',
+    attempt,
+    error: { code: 'HANDLER_ERROR', message, retryable: true },
+  });
+  const logOf = (middleLength: number) => [event(0, 'a'), event(1, 'x'.repeat(middleLength)), event(2, 'b')];
+  const sizeOf = (log: JobEvent[]) => log.reduce((sum, entry) => sum + 1 + estimateValueBytes(entry), 0);
+  const fitting = 1 + MAX_INLINE_EVENTS_BYTES - sizeOf(logOf(1));
+
+  test('a log of exactly the byte bound keeps everything; one byte more drops the oldest after the first', () => {
+    expect(sizeOf(logOf(fitting))).toBe(MAX_INLINE_EVENTS_BYTES);
+    expect(eventsToDrop(logOf(fitting))).toBe(0);
+    expect(eventsToDrop(logOf(fitting + 1))).toBe(1);
+  });
+
+  test('one entry over the count bound drops exactly one', () => {
+    const log = Array.from({ length: MAX_INLINE_EVENTS + 1 }, (_, index) => event(index, 'm'));
+    expect(eventsToDrop(log)).toBe(1);
+  });
+
+  test('two entries are never trimmed, however large', () => {
+    expect(eventsToDrop([event(0, 'y'.repeat(40_000)), event(1, 'z'.repeat(40_000))])).toBe(0);
+  });
+});

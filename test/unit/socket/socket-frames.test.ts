@@ -78,3 +78,60 @@ test('an admin may follow anyone’s job', async () => {
   await handleFrame('c-1', frame({ action: 'subscribe', jobId: JOB_ID }), deps);
   expect(posted[0]?.type).toBe('job.snapshot');
 });
+
+test('a malformed frame’s message lists every issue with its path, joined', async () => {
+  const { deps, posted } = recordingSocketDependencies();
+  await handleFrame('c-1', frame({ action: 'subscribe', jobId: 42, extra: true }), deps);
+  expect(posted).toEqual([
+    {
+      type: 'error',
+      code: 'VALIDATION_ERROR',
+      message:
+        'Unknown or malformed frame (jobId: Invalid input: expected string, received number; frame: Unrecognized key: "extra"). Actions: subscribe, unsubscribe, ping.',
+    },
+  ]);
+});
+
+test('ping answers pong without reading the connection', async () => {
+  const { deps, calls, posted } = recordingSocketDependencies();
+  await handleFrame('c-1', frame({ action: 'ping' }), deps);
+  expect(posted).toEqual([{ type: 'pong' }]);
+  expect(calls).toEqual([]);
+});
+
+test('a job id that is no ULID reads no job and answers like a missing one', async () => {
+  const { deps, calls, posted } = recordingSocketDependencies({ jobs: [storedJob()] });
+  await handleFrame('c-1', frame({ action: 'subscribe', jobId: JOB_ID.toLowerCase() }), deps);
+  expect(posted).toEqual([{ type: 'error', code: 'NOT_FOUND', message: 'No such job.' }]);
+  expect(calls).toEqual([['get', 'c-1']]);
+});
+
+test('someone else’s job is not subscribed to, and answers like a missing one', async () => {
+  const { deps, calls, posted } = recordingSocketDependencies({ jobs: [storedJob({ userId: 'user-2' })] });
+  await handleFrame('c-1', frame({ action: 'subscribe', jobId: JOB_ID }), deps);
+  expect(posted).toEqual([{ type: 'error', code: 'NOT_FOUND', message: 'No such job.' }]);
+  expect(calls).toEqual([
+    ['get', 'c-1'],
+    ['job', JOB_ID],
+  ]);
+});
+
+test('subscribing to an own job subscribes by job id, then reads the snapshot', async () => {
+  const { deps, calls } = recordingSocketDependencies({ jobs: [storedJob(), storedJob()] });
+  await handleFrame('c-1', frame({ action: 'subscribe', jobId: JOB_ID }), deps);
+  expect(calls).toEqual([
+    ['get', 'c-1'],
+    ['job', JOB_ID],
+    ['subscribe', 'c-1', { jobId: JOB_ID }],
+    ['job', JOB_ID],
+  ]);
+});
+
+test('a snapshot of a job whose result is in S3 says truncated', async () => {
+  const { deps, posted } = recordingSocketDependencies({
+    jobs: [storedJob(), storedJob({ status: 'completed', resultRef: { key: 'results/r', bytes: 500_000 } })],
+  });
+  await handleFrame('c-1', frame({ action: 'subscribe', jobId: JOB_ID }), deps);
+  expect(posted[0]).toMatchObject({ type: 'job.snapshot', truncated: true });
+  expect(posted[0]?.job).not.toHaveProperty('resultRef');
+});

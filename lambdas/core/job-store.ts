@@ -247,15 +247,18 @@ export class JobStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) {
+      const items = page.Items ?? [];
+      let taken = 0;
+      for (const item of items) {
         if (jobs.length === query.limit) break;
         jobs.push(toJobRecord(item));
         lastSortKey = String(item.GSI1SK);
+        taken += 1;
       }
       startKey = page.LastEvaluatedKey;
       if (jobs.length === query.limit) {
         // More may follow unless this page was the last and we took all of it.
-        const tookWholePage = (page.Items ?? []).length === jobs.length && !startKey;
+        const tookWholePage = taken === items.length && !startKey;
         return { jobs, lastSortKey: tookWholePage ? undefined : lastSortKey };
       }
     } while (startKey);

@@ -1,12 +1,21 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { assertStorable, ClaimCheck, payloadKey, resultKey } from '../../../lambdas/core/claim-check';
+import {
+  assertStorable,
+  ClaimCheck,
+  INLINE_PAYLOAD_LIMIT_BYTES,
+  INLINE_RESULT_LIMIT_BYTES,
+  payloadKey,
+  resultKey,
+} from '../../../lambdas/core/claim-check';
 import { ValidationError } from '../../../lambdas/core/errors';
 import {
   DYNAMODB_ITEM_LIMIT_BYTES,
   estimateItemBytes,
   ITEM_SIZE_BUDGET_BYTES,
+  SUBMISSION_ITEM_BUDGET_BYTES,
+  TRANSITION_ALLOWANCE_BYTES,
 } from '../../../lambdas/core/item-size';
 import type { JobRecord } from '../../../lambdas/core/job';
 import { JOB_ID, storedJob } from '../support/api-dependencies';
@@ -185,5 +194,202 @@ describe('reading back', () => {
       found: true,
       value: { inline: true },
     });
+  });
+});
+
+/** The store's projection of a job item: its estimated size plus 1 KB for key attributes. */
+const projected = (item: object) => estimateItemBytes(item as Record<string, unknown>) + KB;
+
+/** A job whose metadata is padded so that `measure(job)` is exactly `target` bytes. */
+const sizedJob = (
+  target: number,
+  measure: (candidate: JobRecord) => number,
+  fields: Record<string, unknown> = {},
+) => {
+  const base = job({ ...fields, metadata: { pad: '' } });
+  const sized = job({ ...fields, metadata: { pad: 'x'.repeat(target - measure(base)) } });
+  expect(measure(sized)).toBe(target);
+  return sized;
+};
+
+/** A JSON string value that serializes to exactly `bytes` bytes. */
+const jsonOf = (bytes: number) => 'x'.repeat(bytes - 2);
+
+describe('limits', () => {
+  test('results and payloads over 200 KB leave the item', () => {
+    expect(INLINE_RESULT_LIMIT_BYTES).toBe(200 * KB);
+    expect(INLINE_PAYLOAD_LIMIT_BYTES).toBe(200 * KB);
+  });
+
+  test('objects are written to the bucket as JSON under their key', async () => {
+    const payload = { big: text(201) };
+    await claimCheck.prepareSubmission(job({ payload }));
+    expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        Bucket: 'files-test',
+        Key: `payloads/${JOB_ID}/payload.json`,
+        Body: JSON.stringify(payload),
+        ContentType: 'application/json',
+      },
+    ]);
+  });
+
+  test('a payload of exactly 200 KB stays inline; one byte more moves', async () => {
+    const atLimit = job({ payload: jsonOf(INLINE_PAYLOAD_LIMIT_BYTES) });
+    await expect(claimCheck.prepareSubmission(atLimit)).resolves.toBe(atLimit);
+    const over = await claimCheck.prepareSubmission(job({ payload: jsonOf(INLINE_PAYLOAD_LIMIT_BYTES + 1) }));
+    expect(over.payloadRef).toEqual({ key: payloadKey(JOB_ID), bytes: INLINE_PAYLOAD_LIMIT_BYTES + 1 });
+  });
+
+  test('a job projected at exactly the submission budget keeps its payload; one byte more moves it', async () => {
+    const atBudget = sizedJob(SUBMISSION_ITEM_BUDGET_BYTES, projected);
+    await expect(claimCheck.prepareSubmission(atBudget)).resolves.toBe(atBudget);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    const over = sizedJob(SUBMISSION_ITEM_BUDGET_BYTES + 1, projected);
+    const stored = await claimCheck.prepareSubmission(over);
+    expect(stored).not.toHaveProperty('payload');
+    expect(stored.payloadRef?.key).toBe(payloadKey(JOB_ID));
+  });
+
+  test('a result of exactly 200 KB stays inline; one byte more moves', async () => {
+    const atLimit = jsonOf(INLINE_RESULT_LIMIT_BYTES);
+    await expect(claimCheck.fitUpdate(job(), { result: atLimit })).resolves.toEqual({
+      set: { result: atLimit },
+      remove: [],
+    });
+    const over = await claimCheck.fitUpdate(job(), { result: jsonOf(INLINE_RESULT_LIMIT_BYTES + 1) });
+    expect(over.set).toEqual({ resultRef: { key: resultKey(JOB_ID), bytes: INLINE_RESULT_LIMIT_BYTES + 1 } });
+  });
+
+  test('a result that is undefined is stored as null', async () => {
+    await expect(claimCheck.fitUpdate(job(), { result: undefined })).resolves.toEqual({
+      set: { result: null },
+      remove: [],
+    });
+  });
+
+  test('a result projected at exactly the item budget stays inline; one byte more moves it', async () => {
+    const withResult = (candidate: JobRecord) =>
+      projected({ ...candidate, result: 'r' }) + TRANSITION_ALLOWANCE_BYTES;
+    const atBudget = sizedJob(ITEM_SIZE_BUDGET_BYTES, withResult);
+    await expect(claimCheck.fitUpdate(atBudget, { result: 'r' })).resolves.toEqual({
+      set: { result: 'r' },
+      remove: [],
+    });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    const over = await claimCheck.fitUpdate(sizedJob(ITEM_SIZE_BUDGET_BYTES + 1, withResult), {
+      result: 'r',
+    });
+    expect(over.set.resultRef).toEqual({ key: resultKey(JOB_ID), bytes: 3 });
+    expect(bucket.json(resultKey(JOB_ID))).toBe('r');
+  });
+
+  test('a job projected at exactly the item budget keeps its payload; one byte more moves it', async () => {
+    const error = { code: 'E', message: 'm', retryable: false };
+    const withError = (candidate: JobRecord) =>
+      projected({ ...candidate, error }) + TRANSITION_ALLOWANCE_BYTES;
+    await expect(
+      claimCheck.fitUpdate(sizedJob(ITEM_SIZE_BUDGET_BYTES, withError), { error }),
+    ).resolves.toEqual({ set: { error }, remove: [] });
+    const over = await claimCheck.fitUpdate(sizedJob(ITEM_SIZE_BUDGET_BYTES + 1, withError), { error });
+    expect(over).toEqual({
+      set: {
+        error,
+        payloadRef: { key: payloadKey(JOB_ID), bytes: JSON.stringify({ durationMs: 10 }).length },
+      },
+      remove: ['payload'],
+    });
+    // Without a result in the update, no result reference is made up.
+    expect(over.set).not.toHaveProperty('resultRef');
+  });
+
+  test('a job over the budget without a payload, or whose payload is already referenced, moves nothing', async () => {
+    const error = { code: 'E', message: 'm', retryable: false };
+    const noPayload = job({ payload: undefined, metadata: { blob: text(355) } });
+    await expect(claimCheck.fitUpdate(noPayload, { error })).resolves.toEqual({ set: { error }, remove: [] });
+    const referenced = job({
+      payloadRef: { key: payloadKey(JOB_ID), bytes: 5 },
+      metadata: { blob: text(355) },
+    });
+    await expect(claimCheck.fitUpdate(referenced, { error })).resolves.toEqual({
+      set: { error },
+      remove: [],
+    });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+});
+
+describe('assertStorable', () => {
+  test('a job projected at exactly the submission budget is storable; one byte more is not', () => {
+    const measure = (candidate: JobRecord) => projected(candidate);
+    expect(() =>
+      assertStorable(sizedJob(SUBMISSION_ITEM_BUDGET_BYTES, measure, { payload: undefined })),
+    ).not.toThrow();
+    expect(() =>
+      assertStorable(sizedJob(SUBMISSION_ITEM_BUDGET_BYTES + 1, measure, { payload: undefined })),
+    ).toThrow(ValidationError);
+  });
+
+  test('a payload too large for the item never makes a job unstorable: it is counted as a reference', () => {
+    expect(() => assertStorable(job({ payload: { blob: text(330) } }))).not.toThrow();
+  });
+
+  test('the refusal names the metadata, or the body when the job has none, with the budget in KB', () => {
+    const refusal = (candidate: JobRecord) => {
+      try {
+        assertStorable(candidate);
+      } catch (error) {
+        return error as ValidationError;
+      }
+      throw new Error('expected a ValidationError');
+    };
+    const message = 'the job must fit in 312 KB as stored; put large input in the payload or an upload';
+    const tooLarge = refusal(job({ metadata: { blob: text(320) } }));
+    expect(tooLarge.message).toBe('The job is too large to store.');
+    expect(tooLarge.details).toEqual({ fields: [{ field: 'metadata', message }] });
+    expect(refusal(job({ correlationId: text(320) })).details).toEqual({
+      fields: [{ field: '(body)', message }],
+    });
+  });
+});
+
+describe('reading objects', () => {
+  test('reads the referenced key from the bucket', async () => {
+    bucket.objects.set('elsewhere/p.json', '{"n":2}');
+    const stored = job({ payload: undefined, payloadRef: { key: 'elsewhere/p.json', bytes: 7 } });
+    await expect(claimCheck.payloadOf(stored)).resolves.toEqual({ found: true, value: { n: 2 } });
+    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'files-test', Key: 'elsewhere/p.json' },
+    ]);
+  });
+
+  test('resolve leaves out a field whose object is gone, and drops its reference', async () => {
+    bucket.objects.set(resultKey(JOB_ID), '"done"');
+    const { payload: _inline, ...stored } = job({
+      payloadRef: { key: payloadKey(JOB_ID), bytes: 17 },
+      resultRef: { key: resultKey(JOB_ID), bytes: 6 },
+    });
+    const resolved = await claimCheck.resolve(stored as JobRecord);
+    expect(resolved).not.toHaveProperty('payload');
+    expect(resolved).not.toHaveProperty('payloadRef');
+    expect(resolved.result).toBe('done');
+  });
+
+  test('resolve of a job without references reads nothing', async () => {
+    const stored = job({ result: { inline: true } });
+    await expect(claimCheck.resolve(stored)).resolves.toEqual(stored);
+    expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+  });
+
+  test('an object without a body reads as null', async () => {
+    s3.on(GetObjectCommand).resolves({});
+    const stored = job({ payload: undefined, payloadRef: { key: payloadKey(JOB_ID), bytes: 4 } });
+    await expect(claimCheck.payloadOf(stored)).resolves.toEqual({ found: true, value: null });
+  });
+
+  test('a failure other than a missing object is rethrown', async () => {
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    const stored = job({ payload: undefined, payloadRef: { key: payloadKey(JOB_ID), bytes: 4 } });
+    await expect(claimCheck.payloadOf(stored)).rejects.toThrow('denied');
   });
 });

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { VersionStore } from '../../../lambdas/core/version-store';
 import { conditionFailed } from '../support/aws';
@@ -43,4 +43,61 @@ test('the record only moves up: an older version is refused by the condition, qu
 test('a shorter retention can be chosen', async () => {
   await new VersionStore(client, 'jobs-test', () => NOW, 2).recordSubmitted('k', 1);
   expect(lastUpdate()?.ExpressionAttributeValues?.[':expiresAt']).toBe(NOW_SECONDS + 2 * 24 * 3600);
+});
+
+test('the write raises one attribute of ENTITY#<key> / VERSION, conditionally, expiring with it', async () => {
+  await store.recordDelivered('resume#r-1', 7);
+  expect(lastUpdate()).toEqual({
+    TableName: 'jobs-test',
+    Key: { PK: 'ENTITY#resume#r-1', SK: 'VERSION' },
+    UpdateExpression: 'SET #attribute = :version, #expiresAt = :expiresAt',
+    ConditionExpression: 'attribute_not_exists(#attribute) OR #attribute < :version',
+    ExpressionAttributeNames: { '#attribute': 'delivered', '#expiresAt': 'expiresAt' },
+    ExpressionAttributeValues: { ':version': 7, ':expiresAt': NOW_SECONDS + 30 * 24 * 3600 },
+  });
+});
+
+test('any other failure of the write is not swallowed', async () => {
+  dynamo.on(UpdateCommand).rejects(new Error('throttled'));
+  await expect(store.recordSubmitted('k', 1)).rejects.toThrow('throttled');
+  await expect(store.recordDelivered('k', 1)).rejects.toThrow('throttled');
+});
+
+test('without a clock of its own the expiry counts from the current time', async () => {
+  const before = Math.floor(Date.now() / 1000);
+  await new VersionStore(client, 'jobs-test').recordSubmitted('k', 1);
+  const expiresAt = Number(lastUpdate()?.ExpressionAttributeValues?.[':expiresAt']);
+  expect(expiresAt).toBeGreaterThanOrEqual(before + 30 * 24 * 3600);
+  expect(expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 30 * 24 * 3600);
+});
+
+describe('get', () => {
+  test('reads ENTITY#<key> / VERSION consistently and returns both versions', async () => {
+    dynamo
+      .on(GetCommand)
+      .resolves({ Item: { PK: 'ENTITY#k', SK: 'VERSION', latest: 5, delivered: 3, expiresAt: 1 } });
+    await expect(store.get('k')).resolves.toEqual({ latest: 5, delivered: 3 });
+    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: 'jobs-test',
+      Key: { PK: 'ENTITY#k', SK: 'VERSION' },
+      ConsistentRead: true,
+    });
+  });
+
+  test('an entity never recorded has neither version', async () => {
+    dynamo.on(GetCommand).resolves({});
+    const versions = await store.get('k');
+    expect(versions).toEqual({});
+    expect(versions).not.toHaveProperty('latest');
+    expect(versions).not.toHaveProperty('delivered');
+  });
+
+  test('a version that is not a number is treated as absent, each on its own', async () => {
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: { latest: '5', delivered: 2 } })
+      .resolvesOnce({ Item: { latest: 4 } });
+    await expect(store.get('k')).resolves.toEqual({ delivered: 2 });
+    await expect(store.get('k')).resolves.toEqual({ latest: 4 });
+  });
 });

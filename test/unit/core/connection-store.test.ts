@@ -1,0 +1,262 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { CONNECTION_TTL_SECONDS, ConnectionStore } from '../../../lambdas/core/connection-store';
+import { conditionFailed } from '../support/aws';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const NOW = new Date('2026-11-29T10:00:00.000Z');
+const NOW_SECONDS = Date.parse('2026-11-29T10:00:00.000Z') / 1000;
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const store = new ConnectionStore(client, 'jobs-test', () => NOW);
+
+const connectionItem = (fields: Record<string, unknown> = {}) => ({
+  PK: 'CONN#c-1',
+  SK: 'CONN',
+  connectionId: 'c-1',
+  userId: 'user-1',
+  isAdmin: false,
+  expiresAt: NOW_SECONDS + 60,
+  ...fields,
+});
+const gets = () => dynamo.commandCalls(GetCommand).map((call) => call.args[0].input);
+const puts = () => dynamo.commandCalls(PutCommand).map((call) => call.args[0].input);
+const updates = () => dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+const deletes = () => dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input);
+const queries = () => dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input);
+const batches = () => dynamo.commandCalls(BatchWriteCommand).map((call) => call.args[0].input);
+/** The partition keys each batch write deletes. */
+const batchDeletes = () =>
+  batches().map((input) =>
+    (input.RequestItems?.['jobs-test'] ?? []).map((request) => request.DeleteRequest?.Key),
+  );
+
+beforeEach(() => {
+  dynamo.reset();
+  dynamo.onAnyCommand().resolves({});
+});
+
+test('connections and subscriptions live two hours', () => {
+  expect(CONNECTION_TTL_SECONDS).toBe(7200);
+});
+
+test('save writes CONN#<id> / CONN with the user, admin flag, connection time and a two-hour expiry', async () => {
+  await store.save('c-1', 'user-1', true);
+  expect(puts()).toEqual([
+    {
+      TableName: 'jobs-test',
+      Item: {
+        PK: 'CONN#c-1',
+        SK: 'CONN',
+        connectionId: 'c-1',
+        userId: 'user-1',
+        isAdmin: true,
+        connectedAt: '2026-11-29T10:00:00.000Z',
+        expiresAt: NOW_SECONDS + 7200,
+      },
+    },
+  ]);
+});
+
+describe('get', () => {
+  test('reads the connection consistently and maps it, subscriptions from the stored set', async () => {
+    dynamo.on(GetCommand).resolves({
+      Item: connectionItem({ isAdmin: true, subscriptions: new Set(['SUB#j1', 'SUB#USER#user-1']) }),
+    });
+    await expect(store.get('c-1')).resolves.toEqual({
+      connectionId: 'c-1',
+      userId: 'user-1',
+      isAdmin: true,
+      subscriptions: ['SUB#j1', 'SUB#USER#user-1'],
+    });
+    expect(gets()).toEqual([
+      { TableName: 'jobs-test', Key: { PK: 'CONN#c-1', SK: 'CONN' }, ConsistentRead: true },
+    ]);
+  });
+
+  test('no subscriptions set means none; only a stored true makes an admin', async () => {
+    dynamo.on(GetCommand).resolves({ Item: connectionItem({ isAdmin: 'true', subscriptions: ['SUB#j1'] }) });
+    await expect(store.get('c-1')).resolves.toMatchObject({ isAdmin: false, subscriptions: [] });
+  });
+
+  test('a missing connection is undefined', async () => {
+    await expect(store.get('c-1')).resolves.toBeUndefined();
+  });
+
+  test('a connection whose expiry has come is gone, even before TTL deletes it', async () => {
+    dynamo.on(GetCommand).resolves({ Item: connectionItem({ expiresAt: NOW_SECONDS }) });
+    await expect(store.get('c-1')).resolves.toBeUndefined();
+  });
+
+  test('a connection expiring a second from now is still there', async () => {
+    dynamo.on(GetCommand).resolves({ Item: connectionItem({ expiresAt: NOW_SECONDS + 1 }) });
+    await expect(store.get('c-1')).resolves.toMatchObject({ connectionId: 'c-1' });
+  });
+});
+
+describe('subscribe', () => {
+  test('to a job: writes SUB#<jobId> / CONN#<id>, then adds the partition to the connection', async () => {
+    await store.subscribe('c-1', { jobId: 'j1' });
+    expect(puts()).toEqual([
+      {
+        TableName: 'jobs-test',
+        Item: { PK: 'SUB#j1', SK: 'CONN#c-1', connectionId: 'c-1', expiresAt: NOW_SECONDS + 7200 },
+      },
+    ]);
+    expect(updates()).toEqual([
+      {
+        TableName: 'jobs-test',
+        Key: { PK: 'CONN#c-1', SK: 'CONN' },
+        UpdateExpression: 'ADD subscriptions :partition',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':partition': new Set(['SUB#j1']) },
+      },
+    ]);
+  });
+
+  test('to a user’s jobs: the partition is SUB#USER#<userId>', async () => {
+    await store.subscribe('c-1', { userId: 'user-1' });
+    expect(puts()[0]?.Item).toMatchObject({ PK: 'SUB#USER#user-1', SK: 'CONN#c-1' });
+    expect(updates()[0]?.ExpressionAttributeValues).toEqual({
+      ':partition': new Set(['SUB#USER#user-1']),
+    });
+  });
+
+  test('on a closed connection the subscribe fails (the connection must exist)', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    await expect(store.subscribe('c-1', { jobId: 'j1' })).rejects.toThrow('conditional');
+  });
+});
+
+describe('unsubscribe', () => {
+  test('deletes the subscription item and removes its partition from the connection', async () => {
+    await store.unsubscribe('c-1', { jobId: 'j1' });
+    expect(batches()).toEqual([
+      { RequestItems: { 'jobs-test': [{ DeleteRequest: { Key: { PK: 'SUB#j1', SK: 'CONN#c-1' } } }] } },
+    ]);
+    expect(updates()).toEqual([
+      {
+        TableName: 'jobs-test',
+        Key: { PK: 'CONN#c-1', SK: 'CONN' },
+        UpdateExpression: 'DELETE subscriptions :partitions',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':partitions': new Set(['SUB#j1']) },
+      },
+    ]);
+  });
+
+  test('a connection closed meanwhile is fine', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    await expect(store.unsubscribe('c-1', { userId: 'user-1' })).resolves.toBeUndefined();
+    expect(batchDeletes()).toEqual([[{ PK: 'SUB#USER#user-1', SK: 'CONN#c-1' }]]);
+  });
+
+  test('any other failure is not swallowed', async () => {
+    dynamo.on(UpdateCommand).rejects(new Error('throttled'));
+    await expect(store.unsubscribe('c-1', { jobId: 'j1' })).rejects.toThrow('throttled');
+  });
+});
+
+describe('unsubscribeAll', () => {
+  test('ends every subscription of the connection', async () => {
+    dynamo
+      .on(GetCommand)
+      .resolves({ Item: connectionItem({ subscriptions: new Set(['SUB#j1', 'SUB#j2']) }) });
+    await store.unsubscribeAll('c-1');
+    expect(batchDeletes()).toEqual([
+      [
+        { PK: 'SUB#j1', SK: 'CONN#c-1' },
+        { PK: 'SUB#j2', SK: 'CONN#c-1' },
+      ],
+    ]);
+    expect(updates()[0]?.ExpressionAttributeValues).toEqual({
+      ':partitions': new Set(['SUB#j1', 'SUB#j2']),
+    });
+    expect(dynamo).not.toHaveReceivedCommand(DeleteCommand);
+  });
+
+  test('a connection without subscriptions, or without a record, writes nothing', async () => {
+    dynamo.on(GetCommand).resolvesOnce({ Item: connectionItem() }).resolvesOnce({});
+    await store.unsubscribeAll('c-1');
+    await store.unsubscribeAll('c-1');
+    expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 2);
+    expect(dynamo).not.toHaveReceivedCommand(BatchWriteCommand);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+  });
+});
+
+describe('remove', () => {
+  test('deletes the subscription items, 25 per batch, then the connection', async () => {
+    const partitions = Array.from({ length: 26 }, (_, index) => `SUB#j${index}`);
+    dynamo.on(GetCommand).resolves({ Item: connectionItem({ subscriptions: new Set(partitions) }) });
+    await store.remove('c-1');
+    const batchKeys = batchDeletes().map((keys) => keys.map((key) => key?.PK));
+    expect(batchKeys).toEqual([partitions.slice(0, 25), partitions.slice(25)]);
+    expect(deletes()).toEqual([{ TableName: 'jobs-test', Key: { PK: 'CONN#c-1', SK: 'CONN' } }]);
+    // Removing a connection does not update it before deleting it.
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  test('exactly 25 subscriptions take one batch', async () => {
+    const partitions = Array.from({ length: 25 }, (_, index) => `SUB#j${index}`);
+    dynamo.on(GetCommand).resolves({ Item: connectionItem({ subscriptions: new Set(partitions) }) });
+    await store.remove('c-1');
+    expect(dynamo).toHaveReceivedCommandTimes(BatchWriteCommand, 1);
+  });
+
+  test('a connection already gone is still deleted, with no batch', async () => {
+    await store.remove('c-1');
+    expect(dynamo).not.toHaveReceivedCommand(BatchWriteCommand);
+    expect(dynamo).toHaveReceivedCommandTimes(DeleteCommand, 1);
+  });
+});
+
+describe('subscribersOf', () => {
+  test('queries the job’s and the owner’s subscription partitions and lists each live connection once', async () => {
+    dynamo
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'SUB#j1' } })
+      .resolves({
+        Items: [
+          { connectionId: 'c-1', expiresAt: NOW_SECONDS + 10 },
+          { connectionId: 'c-old', expiresAt: NOW_SECONDS },
+        ],
+      })
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'SUB#USER#user-1' } })
+      .resolves({ Items: [{ connectionId: 'c-1' }, { connectionId: 'c-2', expiresAt: NOW_SECONDS + 1 }] });
+    await expect(store.subscribersOf('j1', 'user-1')).resolves.toEqual(['c-1', 'c-2']);
+    expect(queries()).toEqual([
+      {
+        TableName: 'jobs-test',
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'SUB#j1' },
+      },
+      {
+        TableName: 'jobs-test',
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'SUB#USER#user-1' },
+      },
+    ]);
+  });
+
+  test('no subscribers at all is an empty list', async () => {
+    await expect(store.subscribersOf('j1', 'user-1')).resolves.toEqual([]);
+  });
+});
+
+test('without a clock of its own, expiries count from the current time', async () => {
+  const before = Math.floor(Date.now() / 1000);
+  await new ConnectionStore(client, 'jobs-test').save('c-1', 'user-1', false);
+  const item = puts()[0]?.Item ?? {};
+  expect(item.expiresAt).toBeGreaterThanOrEqual(before + 7200);
+  expect(item.expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 7200);
+  expect(Date.parse(item.connectedAt)).toBeGreaterThanOrEqual(before * 1000);
+});

@@ -1,12 +1,21 @@
 import { z } from 'zod';
 import { type FieldIssue, ValidationError } from './errors';
 
-/** zod issues → the contract's `details.fields` entries (`payload.steps`, `priority`, …). */
+const fieldName = (parts: readonly unknown[]) => parts.map(String).filter(Boolean).join('.') || '(body)';
+
+/**
+ * zod issues → the contract's `details.fields` entries (`payload.steps`, `priority`, …).
+ * An unknown key is named itself, one entry each, not the object that holds it.
+ */
 export const fieldIssues = (error: z.ZodError, prefix = ''): FieldIssue[] =>
-  error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: issue.message,
-  }));
+  error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          field: fieldName([prefix, ...issue.path, key]),
+          message: 'is not a known field',
+        }))
+      : [{ field: fieldName([prefix, ...issue.path]), message: issue.message }],
+  );
 
 /** Parses `value` or throws a ValidationError listing every failing field. */
 export const parseOrThrow = <Schema extends z.ZodType>(

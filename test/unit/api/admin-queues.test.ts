@@ -346,7 +346,7 @@ describe('peekDeadLetters', () => {
     [{ limit: '101' }, 'limit'],
     [{ limit: 'ten' }, 'limit'],
     [{ limit: '-1' }, 'limit'],
-    [{ cursor: 'x' }, '(body)'],
+    [{ cursor: 'x' }, 'cursor'],
   ])('query %p is 400 VALIDATION_ERROR naming %s, before any receive', async (query, field) => {
     const error = await peekDeadLetters('normal', query, ADMIN, apiDependencies()).catch(
       (thrown: unknown) => thrown,

@@ -185,7 +185,9 @@ describe('a refused upload', () => {
   });
 
   test('an unknown field or a missing one is refused', async () => {
-    expect(await refusal({ ...valid, bucket: 'other' })).toMatchObject({ fields: [{ field: '(body)' }] });
+    expect(await refusal({ ...valid, bucket: 'other' })).toEqual(
+      expect.objectContaining({ fields: [{ field: 'bucket', message: 'is not a known field' }] }),
+    );
     const { contentType: _omitted, ...withoutType } = valid;
     expect(await refusal(withoutType)).toMatchObject({ fields: [{ field: 'contentType' }] });
   });

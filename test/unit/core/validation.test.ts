@@ -32,6 +32,17 @@ describe('fieldIssues (zod issues → details.fields)', () => {
     ]);
   });
 
+  test('each unknown key is named itself, under the prefix and the path that holds it', () => {
+    const strict = z.strictObject({ inner: z.strictObject({ a: z.string().optional() }) });
+    expect(fieldIssues(issuesOf(strict, { inner: { b: 1, c: 2 } }), 'query')).toEqual([
+      { field: 'query.inner.b', message: 'is not a known field' },
+      { field: 'query.inner.c', message: 'is not a known field' },
+    ]);
+    expect(fieldIssues(issuesOf(z.strictObject({}), { userId: 'x' }))).toEqual([
+      { field: 'userId', message: 'is not a known field' },
+    ]);
+  });
+
   test('an issue with the whole value and no prefix is about the (body)', () => {
     expect(fieldIssues(issuesOf(schema, 'text'))).toEqual([
       { field: '(body)', message: 'Invalid input: expected object, received string' },

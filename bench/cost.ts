@@ -151,28 +151,40 @@ export const lineItems = (
     .sort((a, b) => b.usdPerMillionJobs - a.usdPerMillionJobs);
 };
 
+const AMOUNTS = [
+  'requests',
+  'billedUnits',
+  'writeUnits',
+  'readUnits',
+  'durationMs',
+  'bytes',
+  'errors',
+] as const;
+
+/** The line with `change` applied to each amount; `index` is set for per-index write units. */
+const mapAmounts = (
+  line: UsageLine,
+  change: (value: number, field: (typeof AMOUNTS)[number] | 'writeUnitsBy', index?: string) => number,
+): UsageLine => {
+  const changed = { ...line, writeUnitsBy: {} as Record<string, number> };
+  for (const field of AMOUNTS) changed[field] = change(line[field], field);
+  for (const [index, units] of Object.entries(line.writeUnitsBy)) {
+    changed.writeUnitsBy[index] = change(units, 'writeUnitsBy', index);
+  }
+  return changed;
+};
+
+const keyOf = (line: UsageLine) => `${line.caller}\u0000${line.service}\u0000${line.operation}`;
+
 /** `after` minus `before`, line by line (lines only in `before` are dropped). */
 export const usageBetween = (before: readonly UsageLine[], after: readonly UsageLine[]): UsageLine[] => {
-  const keyOf = (line: UsageLine) => `${line.caller}\u0000${line.service}\u0000${line.operation}`;
   const earlier = new Map(before.map((line) => [keyOf(line), line]));
   return after.map((line) => {
     const base = earlier.get(keyOf(line));
     if (!base) return line;
-    const writeUnitsBy: Record<string, number> = {};
-    for (const [index, units] of Object.entries(line.writeUnitsBy)) {
-      writeUnitsBy[index] = units - (base.writeUnitsBy[index] ?? 0);
-    }
-    return {
-      ...line,
-      requests: line.requests - base.requests,
-      billedUnits: line.billedUnits - base.billedUnits,
-      writeUnits: line.writeUnits - base.writeUnits,
-      readUnits: line.readUnits - base.readUnits,
-      writeUnitsBy,
-      durationMs: line.durationMs - base.durationMs,
-      bytes: line.bytes - base.bytes,
-      errors: line.errors - base.errors,
-    };
+    return mapAmounts(line, (value, field, index) =>
+      field === 'writeUnitsBy' ? value - (base.writeUnitsBy[index ?? ''] ?? 0) : value - base[field],
+    );
   });
 };
 
@@ -184,34 +196,14 @@ export const withoutIdle = (
   usage: readonly UsageLine[],
   idlePerSecond: readonly UsageLine[],
   seconds: number,
-): UsageLine[] => {
-  const scaled = idlePerSecond.map((line) => scaleUsage(line, seconds));
-  return usageBetween(scaled, usage).map((line) => clampAtZero(line));
-};
+): UsageLine[] =>
+  usageBetween(
+    idlePerSecond.map((line) => scaleUsage(line, seconds)),
+    usage,
+  ).map((line) => mapAmounts(line, (value) => Math.max(0, value)));
 
-export const scaleUsage = (line: UsageLine, factor: number): UsageLine => ({
-  ...line,
-  requests: line.requests * factor,
-  billedUnits: line.billedUnits * factor,
-  writeUnits: line.writeUnits * factor,
-  readUnits: line.readUnits * factor,
-  writeUnitsBy: Object.fromEntries(Object.entries(line.writeUnitsBy).map(([k, v]) => [k, v * factor])),
-  durationMs: line.durationMs * factor,
-  bytes: line.bytes * factor,
-  errors: line.errors * factor,
-});
-
-const clampAtZero = (line: UsageLine): UsageLine => ({
-  ...line,
-  requests: Math.max(0, line.requests),
-  billedUnits: Math.max(0, line.billedUnits),
-  writeUnits: Math.max(0, line.writeUnits),
-  readUnits: Math.max(0, line.readUnits),
-  writeUnitsBy: Object.fromEntries(Object.entries(line.writeUnitsBy).map(([k, v]) => [k, Math.max(0, v)])),
-  durationMs: Math.max(0, line.durationMs),
-  bytes: Math.max(0, line.bytes),
-  errors: Math.max(0, line.errors),
-});
+export const scaleUsage = (line: UsageLine, factor: number): UsageLine =>
+  mapAmounts(line, (value) => value * factor);
 
 /** The floor the issue states: one HTTP request, one API invocation, two table writes, ~0.3 SQS requests, 0.1 worker invocation. */
 export const floorPerMillion = (apiMemoryMb: number, workerMemoryMb: number): number => {

@@ -16,6 +16,7 @@ import { readTemplate, resourcesOfType } from '../local/template';
 import type { UsageLine } from '../local/usage-ledger';
 import { measureBundles } from './bundles';
 import {
+  displayName,
   type FunctionBilling,
   floorPerMillion,
   type LineItem,
@@ -374,7 +375,7 @@ const requestsPerJob = (scenario: Scenario) =>
   scenario.usage
     .filter((line) => line.requests > 0 && !['logs', 'lambda'].includes(line.service))
     .map((line) => ({
-      caller: line.caller.replace(/[0-9A-F]{8}$/, ''),
+      caller: displayName(line.caller),
       service: line.service,
       operation: line.operation,
       perJob: Math.round((line.requests / scenario.jobs) * 1000) / 1000,
@@ -382,9 +383,8 @@ const requestsPerJob = (scenario: Scenario) =>
     }))
     .sort((a, b) => b.perJob - a.perJob);
 
-const machineLine = () => {
-  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
-};
+const machineLine = () =>
+  `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 
 main().then(
   () => process.exit(0),

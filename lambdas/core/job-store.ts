@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -10,7 +12,7 @@ import {
 import { eventsToDrop } from './item-size';
 import type { JobError, JobEvent, JobProgress, JobRecord, RedispatchMarker } from './job';
 import { canTransition, isTerminal, type JobStatus } from './job-status';
-import { INDEX, keys, LEASE_SHARDS, STATUS_SHARDS } from './table-keys';
+import { INDEX, keys, LEASE_SHARDS, STATUS_INDEXED, STATUS_SHARDS } from './table-keys';
 
 export interface RetentionPolicy {
   /** Days a completed job stays readable. */
@@ -93,6 +95,14 @@ const TABLE_KEY_ATTRIBUTES = [
 ] as const;
 
 const LEASE_ATTRIBUTES = ['leaseUntil', 'LEASEPK', 'LEASESK'] as const;
+const STATUS_INDEX_ATTRIBUTES = ['GSI2PK', 'GSI2SK'] as const;
+
+/** Index entries one list request examines at most; a sparse filter answers a short page with a cursor. */
+export const LIST_EXAMINE_BUDGET = 1000;
+/** BatchGetItem's limit on keys per request. */
+const BATCH_GET_KEYS = 100;
+/** Rounds of unprocessed keys retried before giving up on a page (DynamoDB throttling). */
+const BATCH_GET_ROUNDS = 5;
 
 /** Keeps one trim's update expression well under DynamoDB's 4 KB expression limit. */
 const MAX_EVENTS_DROPPED_PER_WRITE = 150;
@@ -129,8 +139,9 @@ export class JobStore {
     const item = {
       ...keys.job(job.jobId),
       ...keys.userIndex(job.userId, job.createdAt, job.jobId),
-      GSI2PK: keys.statusIndexPartition(job.status, job.jobId),
-      GSI2SK: job.createdAt,
+      ...(STATUS_INDEXED.includes(job.status)
+        ? { GSI2PK: keys.statusIndexPartition(job.status, job.jobId), GSI2SK: job.createdAt }
+        : {}),
       ...job,
     };
     if (!idempotency) {
@@ -209,29 +220,21 @@ export class JobStore {
     return toJobRecord(Item);
   }
 
-  /** A user's jobs, newest first, optionally filtered by status and type. */
+  /**
+   * A user's jobs, newest first, optionally filtered by status and type. The user index
+   * holds keys and `type` only (it is written once per job), so each index page is
+   * completed with one BatchGetItem per 100 jobs; status and expiry are checked on the
+   * jobs read. At most LIST_EXAMINE_BUDGET index entries are examined per call: a filter
+   * that matches rarely answers a short page with a cursor rather than reading on.
+   */
   async listForUser(query: ListQuery): Promise<ListPage> {
     const jobs: JobRecord[] = [];
     const partition = keys.userIndexPartition(query.userId);
     let startKey: Record<string, unknown> | undefined = query.after
       ? this.userIndexStartKey(partition, query.after)
       : undefined;
-    const filters = ['(attribute_not_exists(expiresAt) OR expiresAt > :now)'];
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {
-      ':pk': partition,
-      ':now': Math.floor(this.clock().getTime() / 1000),
-    };
-    if (query.status) {
-      filters.push('#status = :status');
-      names['#status'] = 'status';
-      values[':status'] = query.status;
-    }
-    if (query.type) {
-      filters.push('#type = :type');
-      names['#type'] = 'type';
-      values[':type'] = query.type;
-    }
+    const now = this.clock();
+    let examined = 0;
     let lastSortKey: string | undefined;
     do {
       const page = await this.client.send(
@@ -239,30 +242,61 @@ export class JobStore {
           TableName: this.tableName,
           IndexName: INDEX.user,
           KeyConditionExpression: 'GSI1PK = :pk',
-          FilterExpression: filters.join(' AND '),
-          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-          ExpressionAttributeValues: values,
+          ...(query.type
+            ? {
+                FilterExpression: '#type = :type',
+                ExpressionAttributeNames: { '#type': 'type' },
+                ExpressionAttributeValues: { ':pk': partition, ':type': query.type },
+              }
+            : { ExpressionAttributeValues: { ':pk': partition } }),
           ScanIndexForward: false,
-          Limit: Math.max(query.limit * 2, 25),
+          Limit: Math.max((query.limit - jobs.length) * 2, 25),
           ExclusiveStartKey: startKey,
         }),
       );
-      const items = page.Items ?? [];
+      const entries = page.Items ?? [];
+      const found = await this.getMany(entries.map((entry) => String(entry.PK).slice('JOB#'.length)));
       let taken = 0;
-      for (const item of items) {
+      for (const entry of entries) {
         if (jobs.length === query.limit) break;
-        jobs.push(toJobRecord(item));
-        lastSortKey = String(item.GSI1SK);
         taken += 1;
+        lastSortKey = String(entry.GSI1SK);
+        const job = found.get(String(entry.PK).slice('JOB#'.length));
+        if (!job || isExpired(job, now) || (query.status && job.status !== query.status)) continue;
+        jobs.push(job);
       }
+      examined += taken;
       startKey = page.LastEvaluatedKey;
-      if (jobs.length === query.limit) {
-        // More may follow unless this page was the last and we took all of it.
-        const tookWholePage = taken === items.length && !startKey;
-        return { jobs, lastSortKey: tookWholePage ? undefined : lastSortKey };
-      }
+      const moreInIndex = taken < entries.length || startKey !== undefined;
+      if (jobs.length === query.limit) return { jobs, lastSortKey: moreInIndex ? lastSortKey : undefined };
+      if (moreInIndex && examined >= LIST_EXAMINE_BUDGET) return { jobs, lastSortKey };
     } while (startKey);
     return { jobs };
+  }
+
+  /**
+   * Jobs by id with BatchGetItem (eventually consistent: a list is a view, not a decision),
+   * 100 keys a request, unprocessed keys retried; a job that is gone is simply absent.
+   */
+  private async getMany(jobIds: readonly string[]): Promise<Map<string, JobRecord>> {
+    const found = new Map<string, JobRecord>();
+    for (let offset = 0; offset < jobIds.length; offset += BATCH_GET_KEYS) {
+      let pending: Record<string, unknown>[] | undefined = jobIds
+        .slice(offset, offset + BATCH_GET_KEYS)
+        .map((jobId) => keys.job(jobId));
+      for (let round = 0; pending && pending.length > 0; round += 1) {
+        if (round === BATCH_GET_ROUNDS) throw new Error('The table kept refusing to read a page of jobs');
+        const response: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of response.Responses?.[this.tableName] ?? []) {
+          const record = toJobRecord(item);
+          found.set(record.jobId, record);
+        }
+        pending = response.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 
   private userIndexStartKey(partition: string, sortKey: string): Record<string, unknown> {
@@ -290,11 +324,17 @@ export class JobStore {
     const set: Record<string, unknown> = {
       status: request.to,
       updatedAt: request.at,
-      GSI2PK: keys.statusIndexPartition(request.to, request.jobId),
+      ...(STATUS_INDEXED.includes(request.to)
+        ? { GSI2PK: keys.statusIndexPartition(request.to, request.jobId) }
+        : {}),
       ...(request.error ? { error: request.error } : {}),
       ...request.set,
     };
     const remove = new Set<string>(request.remove ?? []);
+    // Off the happy path a job enters the sparse status index; back on it, it leaves. A
+    // job that never left the happy path has no keys there, so removing them writes nothing.
+    if (!STATUS_INDEXED.includes(request.to))
+      for (const attribute of STATUS_INDEX_ATTRIBUTES) remove.add(attribute);
     if (isTerminal(request.to)) {
       const days = request.to === 'completed' ? this.retention.completedDays : this.retention.failedDays;
       set.expiresAt = epochSeconds(request.at) + days * 24 * 3600;
@@ -316,6 +356,12 @@ export class JobStore {
     });
     values[':events'] = [...(request.precedingEvents ?? []), event];
     assignments.push('#events = list_append(if_not_exists(#events, :empty), :events)');
+    if (STATUS_INDEXED.includes(request.to)) {
+      // The status index sorts by creation (oldest first for the stranded-job sweep).
+      names['#statusSort'] = 'GSI2SK';
+      names['#createdAt'] = 'createdAt';
+      assignments.push('#statusSort = #createdAt');
+    }
     const removals = [...remove].map((attribute, index) => {
       names[`#r${index}`] = attribute;
       return `#r${index}`;

@@ -46,7 +46,14 @@ export const keys = {
   subscriptionSort: (connectionId: string) => `CONN#${connectionId}`,
 } as const;
 
-export const INDEX = { user: 'GSI1', status: 'GSI2', lease: 'GSI3' } as const;
+export const INDEX = { user: 'UserJobs', status: 'StatusJobs', lease: 'GSI3' } as const;
+
+/**
+ * Statuses a job carries status-index keys in: those off the happy path, which the
+ * stranded-job sweep, admin search and bulk retry look for. Queued, processing and
+ * completed jobs are left out, so the happy path never writes the index.
+ */
+export const STATUS_INDEXED: readonly JobStatus[] = ['delayed', 'retrying', 'failed', 'cancelled'];
 
 /** Stats scopes: everyone's counters, and one user's. */
 export const scopes = { all: 'ALL', user: (userId: string) => `USER#${userId}` } as const;

@@ -12,8 +12,12 @@ export interface JobTableProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** Index names; not physical names, but part of the table's schema the code relies on. */
-export const JOB_TABLE_INDEXES = { user: 'GSI1', status: 'GSI2', lease: 'GSI3' } as const;
+/**
+ * Index names; not physical names, but part of the table's schema the code relies on.
+ * Named anew when their projection changed (CloudFormation cannot change an index's
+ * projection in place), over the same key attributes, so existing items are indexed again.
+ */
+export const JOB_TABLE_INDEXES = { user: 'UserJobs', status: 'StatusJobs', lease: 'GSI3' } as const;
 
 const READ_ACTIONS = [
   'dynamodb:GetItem',
@@ -51,10 +55,25 @@ export class JobTable extends Construct {
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       globalSecondaryIndexes: [
-        // A user's jobs, newest first.
-        { indexName: JOB_TABLE_INDEXES.user, partitionKey: key('GSI1PK'), sortKey: key('GSI1SK') },
-        // Jobs by status for administrators, sharded so no status is a hot key.
-        { indexName: JOB_TABLE_INDEXES.status, partitionKey: key('GSI2PK'), sortKey: key('GSI2SK') },
+        // A user's jobs, newest first. Its keys never change and it projects only `type`
+        // (which never changes either), so it is written once, at submit: a list page reads
+        // the keys here and the jobs with one BatchGetItem (a read costs a fifth of a write).
+        {
+          indexName: JOB_TABLE_INDEXES.user,
+          partitionKey: key('GSI1PK'),
+          sortKey: key('GSI1SK'),
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: ['type'],
+        },
+        // Sparse: only jobs off the happy path (delayed, retrying, failed, cancelled) carry
+        // its keys, sharded so no status is a hot key. A job that completes normally never
+        // writes it. Read by the stranded-job sweep, admin search and bulk retry.
+        {
+          indexName: JOB_TABLE_INDEXES.status,
+          partitionKey: key('GSI2PK'),
+          sortKey: key('GSI2SK'),
+          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+        },
         // Sparse: only running jobs carry a lease; the stalled-job sweep reads it.
         {
           indexName: JOB_TABLE_INDEXES.lease,

@@ -99,9 +99,9 @@ describe('wiring, read back with the AWS SDK', () => {
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     });
     expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
-      'GSI1',
-      'GSI2',
       'GSI3',
+      'StatusJobs',
+      'UserJobs',
     ]);
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: stack().tableName }));
     expect(ttl.TimeToLiveDescription).toMatchObject({

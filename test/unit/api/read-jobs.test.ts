@@ -5,6 +5,7 @@ import 'aws-sdk-client-mock-jest';
 import { route } from '../../../lambdas/api/handler';
 import { INLINE_RESULT_LIMIT_BYTES, payloadKey, resultKey } from '../../../lambdas/core/claim-check';
 import { apiDependencies, JOB_ID, NOW, storedJob } from '../support/api-dependencies';
+import { serveBatchGets } from '../support/aws';
 import { httpEvent, parse } from '../support/http-event';
 import { BucketFake } from '../support/s3-objects';
 
@@ -80,11 +81,12 @@ describe('GET /v1/jobs', () => {
     `2026-11-23T10:00:${String(n).padStart(2, '0')}.000Z#01JD00000000000000000000${String(n).padStart(2, '0')}`;
   const rows = (count: number) =>
     Array.from({ length: count }, (_, n) =>
-      storedJob({ jobId: position(n).slice(-26), GSI1SK: position(n) }),
+      storedJob({ PK: `JOB#${position(n).slice(-26)}`, jobId: position(n).slice(-26), GSI1SK: position(n) }),
     );
 
   test('without a query: 20 jobs, a query of 40 rows of the caller’s index, and a cursor at the 20th', async () => {
     dynamo.on(QueryCommand).resolves({ Items: rows(25) });
+    serveBatchGets(dynamo, rows(25));
     const result = await list();
     expect(result.statusCode).toBe(200);
     const body = parse(result.body);
@@ -95,10 +97,9 @@ describe('GET /v1/jobs', () => {
     expect(more).toHaveLength(0);
     expect(query).toMatchObject({
       TableName: 'jobs-test',
-      IndexName: 'GSI1',
+      IndexName: 'UserJobs',
       KeyConditionExpression: 'GSI1PK = :pk',
-      FilterExpression: '(attribute_not_exists(expiresAt) OR expiresAt > :now)',
-      ExpressionAttributeValues: { ':pk': 'USER#user-1', ':now': NOW.getTime() / 1000 },
+      ExpressionAttributeValues: { ':pk': 'USER#user-1' },
       ScanIndexForward: false,
       Limit: 40,
     });
@@ -111,21 +112,35 @@ describe('GET /v1/jobs', () => {
     ['100', 100, 200],
   ])('limit=%s answers at most %i jobs (query Limit %i)', async (limit, jobs, queryLimit) => {
     dynamo.on(QueryCommand).resolves({ Items: rows(jobs + 1) });
+    serveBatchGets(dynamo, rows(jobs + 1));
     const body = parse((await list({ limit })).body);
     expect(body.jobs).toHaveLength(jobs);
     expect(body.nextCursor).toBe(cursorOf(position(jobs - 1)));
     expect(queries()[0]?.Limit).toBe(queryLimit);
   });
 
-  test('status and type filter the query', async () => {
-    dynamo.on(QueryCommand).resolves({ Items: [] });
+  test('type filters the query; status filters the jobs read', async () => {
+    const failed = storedJob({
+      PK: `JOB#${position(1).slice(-26)}`,
+      jobId: position(1).slice(-26),
+      status: 'failed',
+      GSI1SK: position(1),
+    });
+    const queued = storedJob({
+      PK: `JOB#${position(2).slice(-26)}`,
+      jobId: position(2).slice(-26),
+      status: 'queued',
+      GSI1SK: position(2),
+    });
+    dynamo.on(QueryCommand).resolves({ Items: [queued, failed] });
+    serveBatchGets(dynamo, [queued, failed]);
     const body = parse((await list({ status: 'failed', type: 'email.send' })).body);
-    expect(body).toEqual({ jobs: [], nextCursor: null });
+    expect(body.jobs.map((job: { jobId: string }) => job.jobId)).toEqual([position(1).slice(-26)]);
+    expect(body.nextCursor).toBeNull();
     expect(queries()[0]).toMatchObject({
-      FilterExpression:
-        '(attribute_not_exists(expiresAt) OR expiresAt > :now) AND #status = :status AND #type = :type',
-      ExpressionAttributeNames: { '#status': 'status', '#type': 'type' },
-      ExpressionAttributeValues: { ':pk': 'USER#user-1', ':status': 'failed', ':type': 'email.send' },
+      FilterExpression: '#type = :type',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':pk': 'USER#user-1', ':type': 'email.send' },
     });
   });
 
@@ -191,6 +206,7 @@ describe('GET /v1/jobs', () => {
 
     test('a result of exactly the inline limit is read back into the list', async () => {
       dynamo.on(QueryCommand).resolves({ Items: [completed(INLINE_RESULT_LIMIT_BYTES)] });
+      serveBatchGets(dynamo, [completed(INLINE_RESULT_LIMIT_BYTES)]);
       const [job] = parse((await list()).body).jobs;
       expect(job).toMatchObject({ payload: { n: 1 }, result: { r: 2 } });
       expect(job).not.toHaveProperty('resultRef');
@@ -198,6 +214,7 @@ describe('GET /v1/jobs', () => {
 
     test('a result one byte over the limit stays out; the payload is still read back', async () => {
       dynamo.on(QueryCommand).resolves({ Items: [completed(INLINE_RESULT_LIMIT_BYTES + 1)] });
+      serveBatchGets(dynamo, [completed(INLINE_RESULT_LIMIT_BYTES + 1)]);
       const [job] = parse((await list()).body).jobs;
       expect(job).toMatchObject({ payload: { n: 1 } });
       expect(job).not.toHaveProperty('result');
@@ -205,9 +222,9 @@ describe('GET /v1/jobs', () => {
     });
 
     test('a job with its result inline is listed as stored', async () => {
-      dynamo.on(QueryCommand).resolves({
-        Items: [storedJob({ status: 'completed', payload: { p: 1 }, result: { inline: true } })],
-      });
+      const inline = storedJob({ status: 'completed', payload: { p: 1 }, result: { inline: true } });
+      dynamo.on(QueryCommand).resolves({ Items: [inline] });
+      serveBatchGets(dynamo, [inline]);
       const [job] = parse((await list()).body).jobs;
       expect(job).toMatchObject({ jobId: JOB_ID, payload: { p: 1 }, result: { inline: true } });
     });

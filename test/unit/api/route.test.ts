@@ -11,7 +11,7 @@ import 'aws-sdk-client-mock-jest';
 import { route } from '../../../lambdas/api/handler';
 import { requestHash } from '../../../lambdas/api/submit-jobs';
 import { apiDependencies, JOB_ID, NOW, storedJob } from '../support/api-dependencies';
-import { conditionFailed, transactionCancelled } from '../support/aws';
+import { conditionFailed, serveBatchGets, transactionCancelled } from '../support/aws';
 import { httpEvent, parse } from '../support/http-event';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -283,11 +283,13 @@ describe('reading jobs', () => {
   test('listing queries only the caller’s index partition, newest first, and returns a cursor', async () => {
     const items = [0, 1, 2].map((n) =>
       storedJob({
+        PK: `JOB#01JD00000000000000000000${n}0`,
         jobId: `01JD00000000000000000000${n}0`,
         GSI1SK: `2026-11-23T10:00:0${n}.000Z#01JD00000000000000000000${n}0`,
       }),
     );
     dynamo.on(QueryCommand).resolves({ Items: items, LastEvaluatedKey: { some: 'key' } });
+    serveBatchGets(dynamo, items);
     const result = await route(
       httpEvent('GET /v1/jobs', '/v1/jobs', { query: { limit: '2' } }),
       apiDependencies(),
@@ -296,7 +298,7 @@ describe('reading jobs', () => {
     expect(body.jobs).toHaveLength(2);
     expect(typeof body.nextCursor).toBe('string');
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
-      IndexName: 'GSI1',
+      IndexName: 'UserJobs',
       ScanIndexForward: false,
       ExpressionAttributeValues: expect.objectContaining({ ':pk': 'USER#user-1' }),
     });

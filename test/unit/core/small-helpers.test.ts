@@ -158,7 +158,7 @@ describe('table keys', () => {
     expect(keys.jobSubscription('j')).toBe('SUB#j');
     expect(keys.userSubscription('u')).toBe('SUB#USER#u');
     expect(keys.subscriptionSort('c')).toBe('CONN#c');
-    expect(INDEX).toEqual({ user: 'GSI1', status: 'GSI2', lease: 'GSI3' });
+    expect(INDEX).toEqual({ user: 'UserJobs', status: 'StatusJobs', lease: 'GSI3' });
     expect(scopes.all).toBe('ALL');
     expect(scopes.user('u')).toBe('USER#u');
   });

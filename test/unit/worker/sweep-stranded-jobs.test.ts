@@ -138,7 +138,7 @@ test('reads every shard of each waiting status in the status index, bounded, bef
   expect(partitions).toHaveLength(24);
   for (const query of queries) {
     expect(query).toMatchObject({
-      IndexName: 'GSI2',
+      IndexName: 'StatusJobs',
       KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
       Limit: 25,
       ExpressionAttributeValues: { ':before': minutesAgo(15) },

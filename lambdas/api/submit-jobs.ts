@@ -205,18 +205,42 @@ export const submitBatch = async (
     context.user,
     deps,
   );
-  await Promise.all(
-    fresh.map(async ({ index, job, claim }) => {
-      try {
-        const created = await save(job, deps, claim);
-        results[index] = { job: created.job };
-      } catch (error) {
-        // Report per entry: the client learns exactly which jobs were accepted.
-        if (isStoreValidationError(error)) logger.warn('The table refused a batch entry', { index, error });
-        else if (!(error instanceof AppError)) logger.error('Could not save a batch entry', { index, error });
-        results[index] = { error: toErrorBody(error).body.error };
-      }
-    }),
-  );
+  const reportFailure = (index: number, error: unknown) => {
+    // Report per entry: the client learns exactly which jobs were accepted.
+    if (isStoreValidationError(error)) logger.warn('The table refused a batch entry', { index, error });
+    else if (!(error instanceof AppError)) logger.error('Could not save a batch entry', { index, error });
+    results[index] = { error: toErrorBody(error).body.error };
+  };
+  if (context.idempotencyKey) {
+    // Each entry's job goes in a transaction with its own key.
+    await Promise.all(
+      fresh.map(async ({ index, job, claim }) => {
+        try {
+          results[index] = { job: (await save(job, deps, claim)).job };
+        } catch (error) {
+          reportFailure(index, error);
+        }
+      }),
+    );
+  } else {
+    // Without keys the jobs are written 25 to a request (BatchWriteItem), not one each.
+    const prepared = await Promise.all(
+      fresh.map(async ({ index, job }) => {
+        try {
+          return { index, job, stored: await deps.claimCheck.prepareSubmission(job) };
+        } catch (error) {
+          reportFailure(index, error);
+          return undefined;
+        }
+      }),
+    );
+    const ready = prepared.filter((entry) => entry !== undefined);
+    const outcomes = await deps.store.createMany(ready.map(({ stored }) => stored));
+    ready.forEach(({ index, job }, position) => {
+      const error = outcomes[position];
+      if (error) reportFailure(index, error);
+      else results[index] = { job: toJobView(job) };
+    });
+  }
   return { jobs: results.map((entry) => (entry && 'job' in entry ? entry.job : entry)) };
 };

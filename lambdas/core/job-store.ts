@@ -2,6 +2,8 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -103,11 +105,32 @@ export const LIST_EXAMINE_BUDGET = 1000;
 const BATCH_GET_KEYS = 100;
 /** Rounds of unprocessed keys retried before giving up on a page (DynamoDB throttling). */
 const BATCH_GET_ROUNDS = 5;
+/** BatchWriteItem's limit on items per request. */
+const BATCH_WRITE_ITEMS = 25;
+/** Rounds of unprocessed puts retried (with backoff) before those jobs are answered as failed. */
+const BATCH_WRITE_ROUNDS = 5;
+
+export class UnprocessedWriteError extends Error {
+  constructor() {
+    super('The table is busy; the job was not saved');
+    this.name = 'UnprocessedWriteError';
+  }
+}
 
 /** Keeps one trim's update expression well under DynamoDB's 4 KB expression limit. */
 const MAX_EVENTS_DROPPED_PER_WRITE = 150;
 
 const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
+/** A new job as stored: its keys, its user-index keys and, off the happy path, its status-index keys. */
+export const jobItem = (job: JobRecord): Record<string, unknown> => ({
+  ...keys.job(job.jobId),
+  ...keys.userIndex(job.userId, job.createdAt, job.jobId),
+  ...(STATUS_INDEXED.includes(job.status)
+    ? { GSI2PK: keys.statusIndexPartition(job.status, job.jobId), GSI2SK: job.createdAt }
+    : {}),
+  ...job,
+});
 
 /** Strips table keys from a stored item. */
 export const toJobRecord = (item: Record<string, unknown>): JobRecord => {
@@ -136,14 +159,7 @@ export class JobStore {
 
   /** Saves a new job; with an idempotency claim, atomically with the claim. */
   async create(job: JobRecord, idempotency?: IdempotencyClaim): Promise<CreateResult> {
-    const item = {
-      ...keys.job(job.jobId),
-      ...keys.userIndex(job.userId, job.createdAt, job.jobId),
-      ...(STATUS_INDEXED.includes(job.status)
-        ? { GSI2PK: keys.statusIndexPartition(job.status, job.jobId), GSI2SK: job.createdAt }
-        : {}),
-      ...job,
-    };
+    const item = jobItem(job);
     if (!idempotency) {
       await this.client.send(
         new PutCommand({
@@ -185,6 +201,72 @@ export class JobStore {
       const replay = await this.findIdempotentJob(idempotency);
       if (replay) return replay;
       throw error;
+    }
+  }
+
+  /**
+   * Saves new jobs (no idempotency claims) with BatchWriteItem, 25 a request: the same
+   * write units as one put each, in a twenty-fifth of the requests. Job ids are fresh
+   * ULIDs, so the puts need no existence condition. Puts the table leaves unprocessed are
+   * retried with backoff; a request that fails as a whole is saved again job by job, so
+   * each job gets its own answer. Per job: undefined when saved, else the error.
+   */
+  async createMany(jobs: readonly JobRecord[]): Promise<(Error | undefined)[]> {
+    const outcomes: (Error | undefined)[] = new Array(jobs.length).fill(undefined);
+    const chunks: number[][] = [];
+    for (let offset = 0; offset < jobs.length; offset += BATCH_WRITE_ITEMS) {
+      chunks.push(jobs.slice(offset, offset + BATCH_WRITE_ITEMS).map((_, index) => offset + index));
+    }
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        try {
+          await this.putAll(
+            chunk.map((index) => jobs[index] as JobRecord),
+            chunk,
+            outcomes,
+          );
+        } catch {
+          // Refused as a whole (one invalid item fails the request) or failed on the way:
+          // job by job, so each gets its own answer. A put that did land before the failure
+          // finds its job already there — saved.
+          await Promise.all(
+            chunk.map(async (index) => this.createAlone(jobs[index] as JobRecord, outcomes, index)),
+          );
+        }
+      }),
+    );
+    return outcomes;
+  }
+
+  private async createAlone(job: JobRecord, outcomes: (Error | undefined)[], index: number): Promise<void> {
+    try {
+      await this.create(job);
+      outcomes[index] = undefined;
+    } catch (error) {
+      outcomes[index] = error instanceof ConditionalCheckFailedException ? undefined : (error as Error);
+    }
+  }
+
+  private async putAll(
+    jobs: readonly JobRecord[],
+    indexes: readonly number[],
+    outcomes: (Error | undefined)[],
+  ): Promise<void> {
+    const positionOf = new Map(jobs.map((job, position) => [job.jobId, indexes[position] as number]));
+    let pending = jobs.map((job) => ({ PutRequest: { Item: jobItem(job) } }));
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round === BATCH_WRITE_ROUNDS) {
+        for (const request of pending) {
+          const index = positionOf.get(String(request.PutRequest.Item.jobId));
+          if (index !== undefined) outcomes[index] = new UnprocessedWriteError();
+        }
+        return;
+      }
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
+      const response: BatchWriteCommandOutput = await this.client.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+      );
+      pending = (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
     }
   }
 

@@ -11,6 +11,7 @@ import 'aws-sdk-client-mock-jest';
 import { route } from '../../../lambdas/api/handler';
 import { payloadKey, resultKey } from '../../../lambdas/core/claim-check';
 import { apiDependencies, JOB_ID, storedJob } from '../support/api-dependencies';
+import { serveBatchGets } from '../support/aws';
 import { httpEvent, parse } from '../support/http-event';
 import { BucketFake } from '../support/s3-objects';
 
@@ -94,16 +95,17 @@ describe('reading jobs whose fields are in S3', () => {
     bucket.objects.set(payloadKey(JOB_ID), JSON.stringify({ n: 1 }));
     bucket.objects.set(resultKey(JOB_ID), JSON.stringify({ small: true }));
     bucket.objects.set(resultKey(second), JSON.stringify({ huge: true }));
-    dynamo.on(QueryCommand).resolves({
-      Items: [
-        offloaded({ status: 'completed', resultRef: { key: resultKey(JOB_ID), bytes: 150 * KB } }),
-        storedJob({
-          jobId: second,
-          status: 'completed',
-          resultRef: { key: resultKey(second), bytes: 300 * KB },
-        }),
-      ],
-    });
+    const listed = [
+      offloaded({ status: 'completed', resultRef: { key: resultKey(JOB_ID), bytes: 150 * KB } }),
+      storedJob({
+        PK: `JOB#${second}`,
+        jobId: second,
+        status: 'completed',
+        resultRef: { key: resultKey(second), bytes: 300 * KB },
+      }),
+    ];
+    dynamo.on(QueryCommand).resolves({ Items: listed });
+    serveBatchGets(dynamo, listed);
     const body = parse((await route(httpEvent('GET /v1/jobs', '/v1/jobs'), apiDependencies())).body);
     expect(body.jobs[0]).toMatchObject({ payload: { n: 1 }, result: { small: true } });
     expect(body.jobs[1]).not.toHaveProperty('result');

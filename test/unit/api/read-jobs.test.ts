@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { route } from '../../../lambdas/api/handler';
 import { INLINE_RESULT_LIMIT_BYTES, payloadKey, resultKey } from '../../../lambdas/core/claim-check';
-import { apiDependencies, JOB_ID, NOW, storedJob } from '../support/api-dependencies';
+import { apiDependencies, JOB_ID, storedJob } from '../support/api-dependencies';
 import { serveBatchGets } from '../support/aws';
 import { httpEvent, parse } from '../support/http-event';
 import { BucketFake } from '../support/s3-objects';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -178,7 +179,8 @@ describe('POST /v1/jobs/batch', () => {
     expect(dynamo.calls()).toHaveLength(0);
   });
 
-  test('exactly 100 jobs are accepted, counted as 100 in one update', async () => {
+  test('exactly 100 jobs are accepted, counted as 100 in one update, written 25 to a request', async () => {
+    dynamo.on(BatchWriteCommand).resolves({});
     const result = await batch({ jobs: Array.from({ length: 100 }, (_, n) => simulate(n)) });
     expect(result.statusCode).toBe(202);
     const { jobs } = parse(result.body);
@@ -187,7 +189,16 @@ describe('POST /v1/jobs/batch', () => {
       Array.from({ length: 100 }, (_, n) => n),
     );
     expect(counters()).toEqual([['RATE#user-1', 100]]);
-    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 100);
+    const writes = dynamo.commandCalls(BatchWriteCommand).map((call) => call.args[0].input.RequestItems);
+    expect(writes.map((request) => request?.['jobs-test']?.length)).toEqual([25, 25, 25, 25]);
+    expect(writes[0]?.['jobs-test']?.[0]?.PutRequest?.Item).toMatchObject({
+      PK: `JOB#${jobs[0].jobId}`,
+      SK: 'JOB',
+      GSI1PK: 'USER#user-1',
+      GSI1SK: `${jobs[0].createdAt}#${jobs[0].jobId}`,
+      status: 'queued',
+    });
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
   });
 
   test('an invalid entry answers its own error body at its index; the valid ones are jobs', async () => {
@@ -265,6 +276,8 @@ describe('POST /v1/jobs/batch', () => {
       const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
       const refusal = storeError('ValidationException', 'client');
       dynamo
+        .on(BatchWriteCommand)
+        .rejects(refusal)
         .on(PutCommand)
         .resolves({})
         .on(PutCommand, { Item: { payload: { durationMs: 2 } } })
@@ -291,6 +304,8 @@ describe('POST /v1/jobs/batch', () => {
       const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
       const failure = storeError('InternalServerError', 'server');
       dynamo
+        .on(BatchWriteCommand)
+        .rejects(failure)
         .on(PutCommand)
         .resolves({})
         .on(PutCommand, { Item: { payload: { durationMs: 1 } } })

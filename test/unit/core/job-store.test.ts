@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -18,6 +19,7 @@ import {
   JobStore,
   LIST_EXAMINE_BUDGET,
   toJobRecord,
+  UnprocessedWriteError,
 } from '../../../lambdas/core/job-store';
 import { keys } from '../../../lambdas/core/table-keys';
 import { JOB_ID, storedJob } from '../support/api-dependencies';
@@ -976,5 +978,77 @@ describe('recordRedispatch', () => {
     dynamo.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(new Error('throttled'));
     await expect(store.recordRedispatch(waiting, marker)).resolves.toBe(false);
     await expect(store.recordRedispatch(waiting, marker)).rejects.toThrow('throttled');
+  });
+});
+
+describe('createMany', () => {
+  const fresh = (n: number) =>
+    job({ jobId: `J${String(n).padStart(3, '0')}`, status: 'queued', createdAt: '2026-11-29T09:59:00.000Z' });
+  const writes = () => dynamo.commandCalls(BatchWriteCommand).map((call) => call.args[0].input);
+
+  test('writes the jobs 25 to a request, each with its index keys and no condition', async () => {
+    dynamo.on(BatchWriteCommand).resolves({});
+    const jobs = Array.from({ length: 30 }, (_, n) => fresh(n));
+    await expect(store.createMany(jobs)).resolves.toEqual(new Array(30).fill(undefined));
+    expect(writes().map((input) => input.RequestItems?.['jobs-test']?.length)).toEqual([25, 5]);
+    expect(writes()[1]?.RequestItems?.['jobs-test']?.[0]).toEqual({
+      PutRequest: {
+        Item: {
+          PK: 'JOB#J025',
+          SK: 'JOB',
+          GSI1PK: 'USER#user-1',
+          GSI1SK: '2026-11-29T09:59:00.000Z#J025',
+          ...fresh(25),
+        },
+      },
+    });
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  test('puts left unprocessed are written again until none are left', async () => {
+    const jobs = [fresh(1), fresh(2)];
+    dynamo
+      .on(BatchWriteCommand)
+      .resolvesOnce({
+        UnprocessedItems: { 'jobs-test': [{ PutRequest: { Item: { PK: 'JOB#J002', jobId: 'J002' } } }] },
+      })
+      .resolvesOnce({});
+    await expect(store.createMany(jobs)).resolves.toEqual([undefined, undefined]);
+    expect(writes()[1]?.RequestItems).toEqual({
+      'jobs-test': [{ PutRequest: { Item: { PK: 'JOB#J002', jobId: 'J002' } } }],
+    });
+  });
+
+  test('puts the table keeps leaving unprocessed are answered as not saved, after five requests', async () => {
+    dynamo.on(BatchWriteCommand).resolves({
+      UnprocessedItems: { 'jobs-test': [{ PutRequest: { Item: { PK: 'JOB#J002', jobId: 'J002' } } }] },
+    });
+    const outcomes = await store.createMany([fresh(1), fresh(2)]);
+    expect(outcomes[0]).toBeUndefined();
+    expect(outcomes[1]).toBeInstanceOf(UnprocessedWriteError);
+    expect(dynamo).toHaveReceivedCommandTimes(BatchWriteCommand, 5);
+  });
+
+  test('a request that fails as a whole is saved job by job; a job already there counts as saved', async () => {
+    const refusal = new Error('refused');
+    dynamo
+      .on(BatchWriteCommand)
+      .rejects(refusal)
+      .on(PutCommand, { Item: { jobId: 'J001' } })
+      .rejects(conditionFailed())
+      .on(PutCommand, { Item: { jobId: 'J002' } })
+      .rejects(refusal)
+      .on(PutCommand, { Item: { jobId: 'J003' } })
+      .resolves({});
+    await expect(store.createMany([fresh(1), fresh(2), fresh(3)])).resolves.toEqual([
+      undefined,
+      refusal,
+      undefined,
+    ]);
+    expect(dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.ConditionExpression)).toEqual([
+      'attribute_not_exists(PK)',
+      'attribute_not_exists(PK)',
+      'attribute_not_exists(PK)',
+    ]);
   });
 });

@@ -466,6 +466,7 @@ export class LocalCloud {
             ),
             onFailureQueueUrl: onFailureArn ? queueByArn.get(String(onFailureArn))?.url : undefined,
             functionArn: functionArn(target.name),
+            parallelizationFactor: Number(properties.ParallelizationFactor ?? 1),
           },
           target,
           streams,

@@ -22,9 +22,17 @@ export interface StreamMappingSpec {
   readonly onFailureQueueUrl?: string;
   /** ARN the on-failure record names as the function that failed. */
   readonly functionArn?: string;
+  /**
+   * Batches of one shard processed at once (Lambda's ParallelizationFactor, 1–10). Records
+   * are spread over that many lanes by partition key, so one item's changes stay in order
+   * while a burst of other items' changes does not hold them up. @default 1
+   */
+  readonly parallelizationFactor?: number;
 }
 
 const POLL_MS = 100;
+/** Shards of a table's stream change rarely; describing it on every poll only loads DynamoDB Local. */
+const DESCRIBE_EVERY_MS = 2000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A record as Lambda hands DynamoDB stream records to a function. */
@@ -44,6 +52,29 @@ const toLambdaRecord = (record: _Record, streamArn: string, region: string) => (
 });
 
 type LambdaRecord = ReturnType<typeof toLambdaRecord>;
+
+/** The record's partition key as text (all of its key attributes' values when the key is unnamed). */
+const partitionKeyOf = (record: LambdaRecord): string => {
+  const keys = (record.dynamodb as { Keys?: Record<string, Record<string, unknown>> }).Keys ?? {};
+  const pk = keys.PK ?? Object.values(keys)[0];
+  return JSON.stringify(pk ?? null);
+};
+
+/**
+ * Records spread over `factor` lanes by partition key, each lane in stream order: the
+ * same item always lands in the same lane. Empty lanes are left out.
+ */
+export const lanesOf = (records: readonly LambdaRecord[], factor: number): LambdaRecord[][] => {
+  if (factor <= 1) return records.length > 0 ? [[...records]] : [];
+  const lanes: LambdaRecord[][] = Array.from({ length: factor }, () => []);
+  for (const record of records) {
+    const key = partitionKeyOf(record);
+    let hash = 0;
+    for (let index = 0; index < key.length; index += 1) hash = (hash * 31 + key.charCodeAt(index)) | 0;
+    lanes[Math.abs(hash) % factor]?.push(record);
+  }
+  return lanes.filter((lane) => lane.length > 0);
+};
 
 /**
  * A DynamoDB stream event source mapping on DynamoDB Local's stream: reads every shard in
@@ -79,11 +110,14 @@ export class StreamEventSource {
 
   private async run(): Promise<void> {
     const iterators = new Map<string, string>();
+    let describedAt = 0;
     while (!this.stopped) {
       try {
-        const { StreamDescription } = await this.streams.send(
-          new DescribeStreamCommand({ StreamArn: this.spec.streamArn }),
-        );
+        const describe = iterators.size === 0 || Date.now() - describedAt >= DESCRIBE_EVERY_MS;
+        const { StreamDescription } = describe
+          ? await this.streams.send(new DescribeStreamCommand({ StreamArn: this.spec.streamArn }))
+          : { StreamDescription: undefined };
+        if (describe) describedAt = Date.now();
         for (const shard of StreamDescription?.Shards ?? []) {
           const shardId = shard.ShardId as string;
           if (iterators.has(shardId) || this.finishedShards.has(shardId)) continue;
@@ -133,9 +167,14 @@ export class StreamEventSource {
   private async deliver(shardId: string, records: LambdaRecord[]): Promise<void> {
     for (const record of records) this.observe?.(record);
     const accepted = records.filter((record) => passesFilters(this.spec.filters, record));
-    for (let start = 0; start < accepted.length; start += this.spec.batchSize) {
-      await this.invokeWithRetries(shardId, accepted.slice(start, start + this.spec.batchSize));
-    }
+    const lanes = lanesOf(accepted, this.spec.parallelizationFactor ?? 1);
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (let start = 0; start < lane.length; start += this.spec.batchSize) {
+          await this.invokeWithRetries(shardId, lane.slice(start, start + this.spec.batchSize));
+        }
+      }),
+    );
   }
 
   private async invokeWithRetries(shardId: string, batch: LambdaRecord[]): Promise<void> {

@@ -1,6 +1,7 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Node } from 'constructs';
 import { PRIORITIES, type Priority } from '../lambdas/core/priority';
+import type { AlarmSet } from './constructs/monitoring';
 import type { JobQueueStackProps } from './job-queue-stack';
 
 /** A cdk.json / `-c` value that cannot be used; names the key and the value. */
@@ -55,6 +56,13 @@ const tracingMode = (node: Node): lambda.Tracing | undefined => {
   if (value === undefined || value === 'off') return undefined;
   if (value === 'active') return lambda.Tracing.ACTIVE;
   throw new ContextError('jobqueue:tracing', value, '"active" or "off"');
+};
+
+/** `jobqueue:alarms`: `"essential"` (the default) or `"all"`. */
+const alarmSet = (node: Node): AlarmSet | undefined => {
+  const value = parsed(node.tryGetContext('jobqueue:alarms'));
+  if (value === undefined || value === 'essential' || value === 'all') return value;
+  throw new ContextError('jobqueue:alarms', value, '"essential" or "all"');
 };
 
 /** Reads the `jobqueue:*` context keys into stack props, failing synth on bad values. */
@@ -119,6 +127,8 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
     uploadsPerDay: optionalNumber(node, 'jobqueue:uploadsPerDay'),
     webhookAllowLoopback: optionalBoolean(node, 'jobqueue:webhookAllowLoopback'),
     tracing: tracingMode(node),
+    alarms: alarmSet(node),
+    dashboard: optionalBoolean(node, 'jobqueue:dashboard'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

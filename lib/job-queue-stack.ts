@@ -6,7 +6,7 @@ import { Auth, type ExternalIssuer } from './constructs/auth';
 import { FileStore } from './constructs/file-store';
 import { JobApi } from './constructs/job-api';
 import { JobTable } from './constructs/job-table';
-import { Monitoring } from './constructs/monitoring';
+import { type AlarmSet, Monitoring } from './constructs/monitoring';
 import { PriorityQueues } from './constructs/priority-queues';
 import { ProgressSocket } from './constructs/progress-socket';
 import { Schedules } from './constructs/schedules';
@@ -45,6 +45,10 @@ export interface JobQueueStackProps extends StackProps {
   readonly webhookAllowLoopback?: boolean;
   /** X-Ray tracing of every function (see `FunctionTracingProps`). @default lambda.Tracing.DISABLED */
   readonly tracing?: lambda.Tracing;
+  /** Which CloudWatch alarms to create (see `AlarmSet`). @default 'essential' */
+  readonly alarms?: AlarmSet;
+  /** A CloudWatch dashboard ($3 a month). @default false */
+  readonly dashboard?: boolean;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -94,7 +98,14 @@ export class JobQueueStack extends Stack {
     const socket = new ProgressSocket(this, 'Progress', { table, auth, tracing });
     const streams = new StreamConsumers(this, 'Streams', { table, queues, socket, tracing });
     new Schedules(this, 'Schedules', { table, queues, tracing, ...retention });
-    const monitoring = new Monitoring(this, 'Monitoring', { queues, workers, streams, api });
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      queues,
+      workers,
+      streams,
+      api,
+      alarms: props.alarms,
+      dashboard: props.dashboard,
+    });
 
     new CfnOutput(this, 'HttpApiUrl', { value: api.stageUrl });
     new CfnOutput(this, 'WebSocketUrl', { value: socket.url });
@@ -102,6 +113,7 @@ export class JobQueueStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: auth.userPoolClient?.userPoolClientId ?? 'external' });
     new CfnOutput(this, 'TableName', { value: table.table.tableName });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName });
-    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
+    if (monitoring.dashboard)
+      new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
   }
 }

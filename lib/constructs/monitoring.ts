@@ -8,6 +8,16 @@ import type { PriorityQueues } from './priority-queues';
 import type { StreamConsumers } from './stream-consumers';
 import type { Workers } from './workers';
 
+/**
+ * Which alarms to create. Each standard alarm costs $0.10 a month whether or not anything
+ * runs, so the default keeps only those that say work is lost or stuck:
+ * - `essential`: dead letters and the oldest waiting message per priority, dispatch lag,
+ *   the replay of failed dispatch batches, and API 5xx (12 alarms, $1.20 a month);
+ * - `all`: also messages near the end of their queue's retention, worker function errors
+ *   and throttles per priority, and the notifier's lag and dropped batches (26 alarms).
+ */
+export type AlarmSet = 'essential' | 'all';
+
 export interface MonitoringProps {
   readonly queues: PriorityQueues;
   readonly workers: Workers;
@@ -24,11 +34,16 @@ export interface MonitoringProps {
   readonly retentionAlarmFraction?: number;
   /** Age of a failed dispatch batch still not replayed that raises an alarm. @default Duration.hours(1) */
   readonly unreplayedDispatchAgeThreshold?: Duration;
+  /** Which alarms to create (see AlarmSet). @default 'essential' */
+  readonly alarms?: AlarmSet;
+  /** A CloudWatch dashboard of the same metrics ($3 a month). @default false */
+  readonly dashboard?: boolean;
 }
 
-/** A dashboard of the queue's health and the alarms an operator needs. */
+/** The alarms an operator needs and, on request, a dashboard of the queue's health. */
 export class Monitoring extends Construct {
-  readonly dashboard: cloudwatch.Dashboard;
+  /** Present when `dashboard` is set. */
+  readonly dashboard: cloudwatch.Dashboard | undefined;
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -44,6 +59,7 @@ export class Monitoring extends Construct {
     }
     const nearExpirySeconds = Math.floor(props.queues.retentionPeriod.toSeconds() * retentionFraction);
     const unreplayedSeconds = (props.unreplayedDispatchAgeThreshold ?? Duration.hours(1)).toSeconds();
+    const all = (props.alarms ?? 'essential') === 'all';
     const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
@@ -71,8 +87,10 @@ export class Monitoring extends Construct {
         ageSeconds,
         `A ${priority} job has waited longer than ${ageSeconds} s`,
       );
+      if (!all) continue;
       // Fires whether or not the queue is paused on purpose: a pause that outlives the
-      // retention deletes the messages, and their jobs would wait for nothing.
+      // retention deletes the messages, and their jobs would wait for nothing. (The oldest
+      // message alarm above has been in ALARM since minute 15 by then; this one says again.)
       alarm(
         `${name}MessagesNearExpiry`,
         props.queues.metricOldestMessageAge(priority),
@@ -92,7 +110,7 @@ export class Monitoring extends Construct {
         `${priority} worker was throttled`,
       );
     }
-    for (const consumer of ['dispatch', 'notify'] as const) {
+    for (const consumer of all ? (['dispatch', 'notify'] as const) : (['dispatch'] as const)) {
       alarm(
         `${consumer === 'dispatch' ? 'Dispatch' : 'Notify'}IteratorAge`,
         props.streams.metricIteratorAge(consumer),
@@ -112,14 +130,20 @@ export class Monitoring extends Construct {
       0,
       'A failed dispatch batch could not be replayed: its jobs may wait until the stranded-job sweep re-sends them',
     );
-    alarm(
-      'NotifyBatchesDropped',
-      props.streams.metricNotifyBatchesDropped(),
-      0,
-      'The notify stream consumer gave up on a batch: those WebSocket pushes were lost',
-    );
+    if (all) {
+      alarm(
+        'NotifyBatchesDropped',
+        props.streams.metricNotifyBatchesDropped(),
+        0,
+        'The notify stream consumer gave up on a batch: those WebSocket pushes were lost',
+      );
+    }
     alarm('ApiServerErrors', props.api.metricServerErrors(), 0, 'The HTTP API answered 5xx');
 
+    if (!props.dashboard) {
+      this.dashboard = undefined;
+      return;
+    }
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [

@@ -181,12 +181,24 @@ describe('schedules', () => {
 });
 
 describe('monitoring', () => {
-  test('each priority alarms on dead letters, message age, worker errors and throttles', () => {
-    for (const priority of ['Critical', 'High', 'Normal', 'Low']) {
-      for (const alarm of ['DeadLetters', 'OldestMessage', 'WorkerErrors', 'WorkerThrottles']) {
-        logicalId(template, 'AWS::CloudWatch::Alarm', new RegExp(`^Monitoring${priority}${alarm}`));
-      }
-    }
+  const full = synth({ alarms: 'all', dashboard: true }).template;
+  const alarmIds = (of: Template) =>
+    Object.keys(of.findResources('AWS::CloudWatch::Alarm')).map((id) => id.replace(/[0-9A-F]{8}$/, ''));
+
+  test('by default: only the alarms that say work is lost or stuck (12, $1.20 a month), and no dashboard', () => {
+    const essential = ['DeadLetters', 'OldestMessage'].flatMap((alarm) =>
+      ['Critical', 'High', 'Normal', 'Low'].map((priority) => `Monitoring${priority}${alarm}`),
+    );
+    expect(alarmIds(template).sort()).toEqual(
+      [
+        ...essential,
+        'MonitoringDispatchIteratorAge',
+        'MonitoringDispatchReplayStalled',
+        'MonitoringDispatchReplayDeadLetters',
+        'MonitoringApiServerErrors',
+      ].sort(),
+    );
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     const deadLetters = logicalId(template, 'AWS::CloudWatch::Alarm', /^MonitoringCriticalDeadLetters/);
     expect(resources[deadLetters]?.Properties).toMatchObject({
       Threshold: 0,
@@ -195,23 +207,28 @@ describe('monitoring', () => {
     });
   });
 
-  test('both stream consumers alarm on iterator age, and there is a dashboard', () => {
-    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge' }, 2);
-    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  test('alarms "all": each priority also alarms on near-expiry, worker errors and throttles; both stream consumers on lag', () => {
+    for (const priority of ['Critical', 'High', 'Normal', 'Low']) {
+      for (const alarm of [
+        'DeadLetters',
+        'OldestMessage',
+        'MessagesNearExpiry',
+        'WorkerErrors',
+        'WorkerThrottles',
+      ]) {
+        logicalId(full, 'AWS::CloudWatch::Alarm', new RegExp(`^Monitoring${priority}${alarm}`));
+      }
+    }
+    full.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge' }, 2);
+    expect(alarmIds(full)).toHaveLength(26);
+    full.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    expect(Object.keys(full.toJSON().Outputs)).toContain('DashboardName');
   });
 });
 
 test('the stack outputs what clients and the local cloud need', () => {
   expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(
-    [
-      'BucketName',
-      'DashboardName',
-      'HttpApiUrl',
-      'TableName',
-      'UserPoolClientId',
-      'UserPoolId',
-      'WebSocketUrl',
-    ].sort(),
+    ['BucketName', 'HttpApiUrl', 'TableName', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl'].sort(),
   );
 });
 

@@ -26,8 +26,11 @@ const statementsOf = (pattern: RegExp) => {
 
 const REPLAY = /^StreamsReplayDispatch[0-9A-F]{8}$/;
 const FAILURES = /^StreamsDispatchFailures[0-9A-F]{8}$/;
+/** With every alarm (`alarms: 'all'`): the default set is a subset of it. */
+const allAlarms = synth({ alarms: 'all' }).template;
+const allAlarmResources = allAlarms.toJSON().Resources as Record<string, { Properties: any }>;
 const alarmOf = (pattern: RegExp) =>
-  resources[logicalId(template, 'AWS::CloudWatch::Alarm', pattern)]?.Properties;
+  allAlarmResources[logicalId(allAlarms, 'AWS::CloudWatch::Alarm', pattern)]?.Properties;
 const mappingOf = (name: string) =>
   resources[logicalId(template, 'AWS::Lambda::EventSourceMapping', new RegExp(`^Streams${name}DynamoDB`))]
     ?.Properties;

@@ -352,7 +352,7 @@ const main = async () => {
     const floodTokens = await Promise.all(
       Array.from({ length: Math.ceil(SIZES.floodJobs / JOBS_PER_USER) }, newUserToken),
     );
-    // Four users keep the probes far below the per-user rate limit.
+    // Four users keep the probes (two a second) far below the per-user rate limit of 120 a minute.
     const probeTokens = await Promise.all(Array.from({ length: 4 }, newUserToken));
     const floodIds: string[] = [];
     const probeIds: string[] = [];
@@ -381,13 +381,19 @@ const main = async () => {
     const started = (jobId: string) => seen.get(jobId)?.some((line) => line.to === 'processing') ?? false;
     await accepted;
     const deadline = Date.now() + 900_000;
+    // On a fixed schedule, not one after another: a slow accept under the flood must not
+    // thin the probes out.
+    const probes: Promise<void>[] = [];
     while ((submitting || floodIds.some((jobId) => !started(jobId))) && Date.now() < deadline) {
-      const token = probeTokens[probeIds.length % probeTokens.length] as string;
-      const { body } = await post(token, '/v1/jobs', { ...noop, priority: 'critical' });
-      probeIds.push(body.jobId);
+      const token = probeTokens[probes.length % probeTokens.length] as string;
+      probes.push(
+        post(token, '/v1/jobs', { ...noop, priority: 'critical' }).then(({ body }) => {
+          probeIds.push(body.jobId);
+        }),
+      );
       await sleep(PROBE_INTERVAL_MS);
     }
-    await submitted;
+    await Promise.all([submitted, ...probes]);
     await waitFor([...floodIds, ...probeIds], 600_000);
     const floodRun = await verify(floodIds);
     const probeRun = await verify(probeIds);

@@ -65,6 +65,10 @@ const startRedis = async (
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Should the bench end (process.exit) before it stops Redis, Redis does not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;

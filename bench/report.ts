@@ -203,7 +203,7 @@ export const percentileChart = (
       const length = ((width - labelWidth - 100) * value) / max;
       return [
         `<rect x="${labelWidth}" y="${barY}" width="${length.toFixed(1)}" height="${barHeight - 2}" fill="${PERCENTILE_COLOURS[name]}"/>`,
-        `<text x="${(labelWidth + length + 6).toFixed(1)}" y="${barY + 9}" font-size="10">${escapeXml(`${units(value)} ${unit}`)}</text>`,
+        `<text x="${(labelWidth + length + 6).toFixed(1)}" y="${barY + 9}" font-size="10">${escapeXml(`${Math.round(value)} ${unit}`)}</text>`,
       ].join('');
     });
     return `<text x="${labelWidth - 8}" y="${y + 1.5 * barHeight + 4}" text-anchor="end">${escapeXml(row.label)}</text>${bars.join('')}`;

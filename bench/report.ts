@@ -17,6 +17,69 @@ export interface RequestsPerJob {
   readonly writeUnitsPerJob: number;
 }
 
+/** Submit → start of one class of jobs: the job's own `startedAt` minus its `createdAt` (the accept). */
+export interface LatencyClass {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  /** Jobs measured. */
+  readonly count: number;
+}
+
+/** Submit → start per priority and load, the rows of the latency plot. */
+export interface PriorityLatency {
+  /** Critical jobs one at a time on an idle stack. */
+  readonly criticalIdle: LatencyClass;
+  /** Critical jobs submitted every half second while the low-priority flood runs. */
+  readonly criticalUnderFlood: LatencyClass;
+  /** The flood's own low-priority jobs. */
+  readonly lowUnderFlood: LatencyClass;
+  /** Normal-priority jobs submitted alone (8 requests at once). */
+  readonly normalSingle: LatencyClass;
+  /** Normal-priority jobs in batches of 100 (the throughput run). */
+  readonly normalBatch: LatencyClass;
+}
+
+export interface FloodFigures {
+  /** Low-priority no-op jobs submitted in batches of 100, as fast as they were accepted. */
+  readonly lowJobs: number;
+  readonly criticalJobs: number;
+  /** First flood submit to the start of its last job. */
+  readonly seconds: number;
+  /** Set when the run was scaled down (`--quick`), saying from what. */
+  readonly note?: string;
+}
+
+/** GET latency (ms, measured at the client) with a small and a large job table. */
+export interface ReadLatency {
+  readonly small: Percentiles;
+  readonly large: Percentiles;
+}
+
+export interface ReadLatencySetup {
+  /** Requests timed for each figure, after one untimed warm-up request. */
+  readonly requests: number;
+  /** Jobs in the table, and of the measuring user, when each was measured. */
+  readonly small: { readonly tableJobs: number; readonly userJobs: number };
+  readonly large: { readonly tableJobs: number; readonly userJobs: number };
+  readonly note?: string;
+}
+
+/** The same no-op workload on BullMQ + Redis, run by the bench when `redis-server` is installed. */
+export type BullmqFigures =
+  | {
+      readonly ran: true;
+      readonly bullmqVersion: string;
+      readonly redisVersion: string;
+      readonly jobs: number;
+      readonly concurrency: number;
+      readonly lost: number;
+      readonly duplicates: number;
+      readonly submitToStartMs: LatencyClass;
+      readonly batchAcceptMs: Percentiles;
+    }
+  | { readonly ran: false; readonly reason: string };
+
 export interface BenchReport {
   readonly machine: string;
   readonly date: string;
@@ -30,6 +93,18 @@ export interface BenchReport {
   readonly singleAcceptMs: Percentiles;
   readonly submitToStartMs: Percentiles;
   readonly idleSubmitToStartMs: Percentiles;
+  /** p95 of `priorityLatencyMs.criticalIdle`. */
+  readonly criticalIdleP95Ms: number;
+  /** p95 of `priorityLatencyMs.criticalUnderFlood`: priority isolation as a number. */
+  readonly criticalUnderFloodP95Ms: number;
+  readonly priorityLatencyMs: PriorityLatency;
+  readonly flood: FloodFigures;
+  readonly statsLatencyMs: ReadLatency;
+  readonly listLatencyMs: ReadLatency;
+  readonly readLatencySetup: ReadLatencySetup;
+  /** BullMQ's throughput on the same workload, null when it did not run (see `bullmq.reason`). */
+  readonly bullmqJobsPerSec: number | null;
+  readonly bullmq: BullmqFigures;
   readonly costPerMillionUsd: {
     readonly single: number;
     readonly batch: number;
@@ -95,6 +170,100 @@ export const barChart = (title: string, bars: readonly { label: string; value: n
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12"><text x="8" y="18" font-weight="bold">${escapeXml(title)}</text>${rows.join('')}</svg>\n`;
 };
 
+const PERCENTILE_COLOURS = { p50: '#9cc3e6', p95: '#4a7fb5', p99: '#1f3f66' } as const;
+
+/**
+ * Percentile bars grouped by row as standalone SVG: one group per row, a bar each for
+ * p50, p95 and p99 on one linear scale, with a legend.
+ */
+export const percentileChart = (
+  title: string,
+  rows: readonly { label: string; values: Percentiles }[],
+  unit: string,
+) => {
+  const width = 760;
+  const labelWidth = 240;
+  const barHeight = 12;
+  const groupHeight = 3 * barHeight + 12;
+  const top = 48;
+  const height = top + rows.length * groupHeight + 8;
+  const max = Math.max(...rows.flatMap((row) => [row.values.p50, row.values.p95, row.values.p99 ?? 0]), 1e-9);
+  const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const legend = (['p50', 'p95', 'p99'] as const)
+    .map(
+      (name, index) =>
+        `<rect x="${labelWidth + index * 70}" y="26" width="12" height="12" fill="${PERCENTILE_COLOURS[name]}"/><text x="${labelWidth + index * 70 + 16}" y="36">${name}</text>`,
+    )
+    .join('');
+  const groups = rows.map((row, rowIndex) => {
+    const y = top + rowIndex * groupHeight;
+    const bars = (['p50', 'p95', 'p99'] as const).map((name, index) => {
+      const value = row.values[name] ?? 0;
+      const barY = y + index * barHeight;
+      const length = ((width - labelWidth - 100) * value) / max;
+      return [
+        `<rect x="${labelWidth}" y="${barY}" width="${length.toFixed(1)}" height="${barHeight - 2}" fill="${PERCENTILE_COLOURS[name]}"/>`,
+        `<text x="${(labelWidth + length + 6).toFixed(1)}" y="${barY + 9}" font-size="10">${escapeXml(`${Math.round(value)} ${unit}`)}</text>`,
+      ].join('');
+    });
+    return `<text x="${labelWidth - 8}" y="${y + 1.5 * barHeight + 4}" text-anchor="end">${escapeXml(row.label)}</text>${bars.join('')}`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12"><text x="8" y="18" font-weight="bold">${escapeXml(title)}</text>${legend}${groups.join('')}</svg>\n`;
+};
+
+/** The rows of the latency plot: each priority and load, and BullMQ's when it ran. */
+export const latencyRows = (report: BenchReport): { label: string; values: LatencyClass }[] => {
+  const latency = report.priorityLatencyMs;
+  return [
+    { label: 'critical, idle', values: latency.criticalIdle },
+    { label: `critical, ${report.flood.lowJobs} low flooding`, values: latency.criticalUnderFlood },
+    { label: `low, the flood itself`, values: latency.lowUnderFlood },
+    { label: 'normal, submitted alone', values: latency.normalSingle },
+    { label: `normal, ${report.jobs} in batches of 100`, values: latency.normalBatch },
+    ...(report.bullmq.ran
+      ? [{ label: `BullMQ, ${report.bullmq.jobs} in batches of 100`, values: report.bullmq.submitToStartMs }]
+      : []),
+  ];
+};
+
+/** `ours ÷ theirs` to three significant digits (a throughput ratio may be far below 1). */
+const ratio = (ours: number, theirs: number) =>
+  theirs > 0 ? `${Number((ours / theirs).toPrecision(3))}×` : '–';
+
+const bullmqSection = (report: BenchReport) => {
+  const bullmq = report.bullmq;
+  if (!bullmq.ran) {
+    return `Not run: ${bullmq.reason}. \`bullmqJobsPerSec\` is null.`;
+  }
+  const ours = report.submitToStartMs;
+  const theirs = bullmq.submitToStartMs;
+  return `The same workload — ${bullmq.jobs} no-op jobs, batches of 100 (\`addBulk\`), four
+batches in flight — on BullMQ ${bullmq.bullmqVersion} with Redis ${bullmq.redisVersion}
+(a \`redis-server\` the bench started on a free loopback port, no persistence), one
+worker of concurrency ${bullmq.concurrency} (the normal-priority workers' environments ×
+messages per batch), in the same process as the producer. Submit → start there is the
+job's \`processedOn\` minus its \`timestamp\` (set as \`addBulk\` is called). The local cloud
+was stopped while it ran. Lost / run more than once: ${bullmq.lost} / ${bullmq.duplicates}.
+
+| figure | jobqueue (local cloud) | BullMQ | jobqueue ÷ BullMQ |
+|---|---:|---:|---:|
+| throughput, jobs/s | ${report.throughputJobsPerSec} | ${report.bullmqJobsPerSec} | ${ratio(report.throughputJobsPerSec, report.bullmqJobsPerSec ?? 0)} |
+| batch of 100 accepted, p50 ms | ${report.batchAcceptMs.p50} | ${bullmq.batchAcceptMs.p50} | ${ratio(report.batchAcceptMs.p50, bullmq.batchAcceptMs.p50)} |
+| submit → start p50, ms | ${ours.p50} | ${theirs.p50} | ${ratio(ours.p50, theirs.p50)} |
+| submit → start p95, ms | ${ours.p95} | ${theirs.p95} | ${ratio(ours.p95, theirs.p95)} |
+| submit → start p99, ms | ${ours.p99 ?? 0} | ${theirs.p99} | ${ratio(ours.p99 ?? 0, theirs.p99)} |`;
+};
+
+const latencyTable = (report: BenchReport) =>
+  [
+    '| jobs | count | p50 | p95 | p99 |',
+    '|---|---:|---:|---:|---:|',
+    ...latencyRows(report).map(
+      (row) =>
+        `| ${row.label} | ${row.values.count} | ${row.values.p50} ms | ${row.values.p95} ms | ${row.values.p99} ms |`,
+    ),
+  ].join('\n');
+
 /** Writes docs/benchmarks.json, docs/benchmarks.md and the two plots beside them. */
 export const writeReport = (report: BenchReport, directory = 'docs'): void => {
   mkdirSync(directory, { recursive: true });
@@ -114,24 +283,14 @@ export const writeReport = (report: BenchReport, directory = 'docs'): void => {
   );
   writeFileSync(
     `${directory}/benchmarks-latency.svg`,
-    barChart(
-      'Submit → start (ms)',
-      [
-        { label: 'idle, critical, p50', value: report.idleSubmitToStartMs.p50 },
-        { label: 'idle, critical, p95', value: report.idleSubmitToStartMs.p95 },
-        { label: `${report.jobs} batched, p50`, value: report.submitToStartMs.p50 },
-        { label: `${report.jobs} batched, p95`, value: report.submitToStartMs.p95 },
-        { label: `${report.jobs} batched, p99`, value: report.submitToStartMs.p99 ?? 0 },
-      ],
-      'ms',
-    ),
+    percentileChart('Submit → start by priority and load (ms)', latencyRows(report), 'ms'),
   );
   const markdown = `# Benchmarks
 
 Generated by \`npm run bench\` on ${report.date.slice(0, 10)} — do not edit by hand.
 
 Machine: ${report.machine}. Everything ran in the local cloud (\`npm start\`'s stack on
-ports 4710–4714) with the request meter on: each function's AWS SDK calls go through a
+ports of its own) with the request meter on: each function's AWS SDK calls go through a
 counting proxy, which asks DynamoDB Local for \`ReturnConsumedCapacity: INDEXES\` and books
 the write units it reports, table and each index apart. Idle traffic (pollers, schedules)
 measured for a while before the runs is subtracted from each run. Prices: AWS list prices,
@@ -148,8 +307,37 @@ ${report.prices.region}, as of ${report.prices.date} (\`bench/prices.ts\`).
 | single submit accepted, p50 / p95 | ${report.singleAcceptMs.p50} / ${report.singleAcceptMs.p95} ms |
 | submit → start, batched run, p50 / p95 / p99 | ${report.submitToStartMs.p50} / ${report.submitToStartMs.p95} / ${report.submitToStartMs.p99} ms |
 | submit → start, idle (critical, one at a time), p50 / p95 | ${report.idleSubmitToStartMs.p50} / ${report.idleSubmitToStartMs.p95} ms |
+| critical submit → start p95, idle / under the flood | ${report.criticalIdleP95Ms} / ${report.criticalUnderFloodP95Ms} ms (${ratio(report.criticalUnderFloodP95Ms, report.criticalIdleP95Ms)}) |
+| BullMQ on the same workload | ${report.bullmqJobsPerSec === null ? 'not run (see below)' : `${report.bullmqJobsPerSec} jobs/s`} |
 
-![latency](benchmarks-latency.svg)
+## Submit → start by priority
+
+Submit → start is the job's own \`startedAt\` minus its \`createdAt\` (the moment the API
+accepted it), read back from the table. The flood: ${report.flood.lowJobs} low-priority no-op
+jobs in batches of 100, four requests in flight, each sent as soon as one was accepted;
+meanwhile a critical no-op job every half second (${report.flood.criticalJobs} of them) until
+the flood's last job started (${report.flood.seconds} s).${report.flood.note ? ` ${report.flood.note}.` : ''}
+
+${latencyTable(report)}
+
+![submit → start by priority](benchmarks-latency.svg)
+
+## Reads with a small and a large table
+
+\`GET /v1/stats\` and \`GET /v1/jobs\` (one page, the default 20), ${report.readLatencySetup.requests} requests
+each one after another, timed at the client after one untimed request. The jobs were
+written with the project's own \`JobStore.create\` straight into DynamoDB Local (finished
+jobs, so nothing runs; their stream records drained before timing; not part of any cost
+figure).${report.readLatencySetup.note ? ` ${report.readLatencySetup.note}.` : ''}
+
+| | small: ${report.readLatencySetup.small.tableJobs} jobs in the table, ${report.readLatencySetup.small.userJobs} the user's | large: ${report.readLatencySetup.large.tableJobs} jobs, ${report.readLatencySetup.large.userJobs} the user's |
+|---|---:|---:|
+| \`GET /v1/stats\` p50 / p95 | ${report.statsLatencyMs.small.p50} / ${report.statsLatencyMs.small.p95} ms | ${report.statsLatencyMs.large.p50} / ${report.statsLatencyMs.large.p95} ms |
+| \`GET /v1/jobs\` p50 / p95 | ${report.listLatencyMs.small.p50} / ${report.listLatencyMs.small.p95} ms | ${report.listLatencyMs.large.p50} / ${report.listLatencyMs.large.p95} ms |
+
+## BullMQ side by side
+
+${bullmqSection(report)}
 
 ## Cost per million no-op jobs
 

@@ -1,9 +1,13 @@
 // `npm run bench [-- --quick]`: what a no-op job costs and how fast the local cloud runs it.
-// Starts its own metered local cloud on ports 4710–4714 (a running `npm start` is untouched),
-// measures idle traffic, then single submits, batches of 100 and batches watched by one
-// WebSocket subscriber; reads every job back (one `completed`, attempts 1, run once); turns
-// the counted AWS requests into dollars per million jobs; writes docs/benchmarks.{md,json}.
+// Starts its own metered local cloud on five free ports from 5600 up (a running `npm start`
+// and the test clouds are untouched), measures idle traffic, then single submits, batches of
+// 100 and batches watched by one WebSocket subscriber (the metered runs); then critical jobs
+// under a flood of low ones, and the stats and list reads with a small and a large table;
+// reads every job back (one `completed`, attempts 1, run once); turns the counted AWS
+// requests into dollars per million jobs; runs the same workload on BullMQ when Redis is
+// installed; writes docs/benchmarks.{md,json}.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -14,6 +18,7 @@ import type { TransitionLine } from '../local/dashboard';
 import { type LocalAuth, loadOrCreateKey, signToken } from '../local/issuer';
 import { readTemplate, resourcesOfType } from '../local/template';
 import type { UsageLine } from '../local/usage-ledger';
+import { runBullmq } from './bullmq';
 import { measureBundles } from './bundles';
 import {
   displayName,
@@ -26,13 +31,41 @@ import {
   withoutIdle,
 } from './cost';
 import { IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE, PRICES, SECONDS_PER_MONTH } from './prices';
-import { type BenchReport, writeReport } from './report';
+import type { BenchReport, LatencyClass, Percentiles } from './report';
+import { writeReport } from './report';
+import { seedJobs } from './seed';
 
 const QUICK = process.argv.includes('--quick');
 // The full idle window (5 minutes) takes in one analytics.rollup and five sweeps.
-const SIZES = QUICK
-  ? { batchJobs: 300, singleJobs: 40, subscribedJobs: 100, idleSeconds: 5, latencyJobs: 10 }
-  : { batchJobs: 10_000, singleJobs: 1_000, subscribedJobs: 100, idleSeconds: 300, latencyJobs: 50 };
+// The flood and the large table are scaled down in quick mode; the report says so.
+const FULL = {
+  batchJobs: 10_000,
+  singleJobs: 1_000,
+  subscribedJobs: 100,
+  idleSeconds: 300,
+  latencyJobs: 50,
+  floodJobs: 5_000,
+  smallTableUserJobs: 100,
+  largeTableJobs: 100_000,
+  readRequests: 30,
+};
+const SIZES: typeof FULL = QUICK
+  ? {
+      batchJobs: 300,
+      singleJobs: 40,
+      subscribedJobs: 100,
+      idleSeconds: 5,
+      latencyJobs: 10,
+      floodJobs: 500,
+      smallTableUserJobs: 100,
+      largeTableJobs: 2_000,
+      readRequests: 30,
+    }
+  : FULL;
+/** Where the bench looks for five free ports in a row (the test clouds use 4610–5120). */
+const PORT_BASE = 5600;
+/** A critical job is submitted this often while the flood runs. */
+const PROBE_INTERVAL_MS = 500;
 const LOCAL_DIR = process.env.JOBQUEUE_LOCAL_DIR ?? path.join('.local', 'bench');
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 /** The per-user limit is 120 jobs a minute: the bench spreads jobs over users, 100 each. */
@@ -43,7 +76,29 @@ const percentile = (values: readonly number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 };
+const latencyClass = (values: readonly number[]): LatencyClass => ({
+  p50: Math.round(percentile(values, 50)),
+  p95: Math.round(percentile(values, 95)),
+  p99: Math.round(percentile(values, 99)),
+  count: values.length,
+});
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+const portIsFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/** The first base from `from` up (in steps of 10) whose five ports are free now. */
+const freePortBase = async (from: number): Promise<number> => {
+  for (let base = from; base < from + 1000; base += 10) {
+    const free = await Promise.all([0, 1, 2, 3, 4].map((offset) => portIsFree(base + offset)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`No five free ports in a row between ${from} and ${from + 1000}`);
+};
 
 interface JobRecord {
   readonly status: string;
@@ -68,8 +123,10 @@ const main = async () => {
     throw new Error('Run it as `npm run bench` (it sets JOBQUEUE_LOCAL_DIR).');
   rmSync(LOCAL_DIR, { recursive: true, force: true });
   mkdirSync(LOCAL_DIR, { recursive: true });
+  const base = await freePortBase(PORT_BASE);
+  progress(`local cloud on ports ${base}–${base + 4}`);
   const cloud = new LocalCloud({
-    ports: { http: 4710, webSocket: 4711, dynamodb: 4712, queues: 4713, dashboard: 4714 },
+    ports: { http: base, webSocket: base + 1, dynamodb: base + 2, queues: base + 3, dashboard: base + 4 },
     log: () => {},
     meter: true,
   });
@@ -149,6 +206,55 @@ const main = async () => {
     if (response.status !== 202) throw new Error(`${route} refused: ${response.status} ${text}`);
     return { body: JSON.parse(text), ms: performance.now() - started };
   };
+  const get = async (token: string, route: string) => {
+    const started = performance.now();
+    const response = await fetch(`${stack.httpUrl}${route}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`GET ${route} refused: ${response.status} ${text}`);
+    return performance.now() - started;
+  };
+  /** Client-side latency of `route`, one untimed request first (a cold API environment is not the figure). */
+  const timeReads = async (token: string, route: string): Promise<Percentiles> => {
+    await get(token, route);
+    const times: number[] = [];
+    for (let request = 0; request < SIZES.readRequests; request += 1) times.push(await get(token, route));
+    return { p50: Math.round(percentile(times, 50)), p95: Math.round(percentile(times, 95)) };
+  };
+  /** Waits until the stream has delivered every one of `jobIds` (their inserts reached the consumers). */
+  const waitSeen = async (jobIds: readonly string[], timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (jobIds.some((jobId) => !seen.has(jobId))) {
+      if (Date.now() > deadline) throw new Error('The stream did not deliver the seeded jobs in time');
+      await sleep(500);
+    }
+    // Let the consumers' last batches (statistics, notifications) land.
+    await sleep(1500);
+  };
+  /** Seeds finished jobs for `owners` outside the meter and waits for the stream to take them in. */
+  const seed = async (owners: { userId: string; jobs: number }[]) => {
+    const total = owners.reduce((sum, owner) => sum + owner.jobs, 0);
+    const jobIds = await seedJobs(table, stack.tableName, owners, 20, (written) =>
+      progress(`  seeded ${written} of ${total}`),
+    );
+    await waitSeen(jobIds, 1_800_000);
+    return jobIds;
+  };
+  const tokenFor = (userId: string) => signToken(privateJwk, auth, userId);
+  /** Every job in the table so far: each insert passed through the stream. */
+  const tableJobs = () => seen.size;
+
+  /** Reads `jobIds` back: lost (not `completed`) and run more than once (two starts or attempts > 1). */
+  const verify = async (jobIds: readonly string[]) => {
+    const records = await readBack(jobIds);
+    const lost = jobIds.filter((jobId) => records.get(jobId)?.status !== 'completed').length;
+    const duplicates = jobIds.filter((jobId) => {
+      const runs = (seen.get(jobId) ?? []).filter((line) => line.to === 'processing').length;
+      return runs > 1 || (records.get(jobId)?.attempts ?? 0) > 1;
+    }).length;
+    return { records, lost, duplicates };
+  };
   const noop = { type: 'system.simulate', payload: { durationMs: 0 } };
 
   /** Submits `jobs` no-op jobs (alone or in batches of 100, `parallel` requests at once), waits for them, books the usage. */
@@ -198,12 +304,7 @@ const main = async () => {
     const seconds = (performance.now() - started) / 1000;
     const after = cloud.usage.snapshot();
     const usage = withoutIdle(usageBetween(before, after), idlePerSecond, seconds);
-    const records = await readBack(jobIds);
-    const lost = jobIds.filter((jobId) => records.get(jobId)?.status !== 'completed').length;
-    const duplicates = jobIds.filter((jobId) => {
-      const runs = (seen.get(jobId) ?? []).filter((line) => line.to === 'processing').length;
-      return runs > 1 || (records.get(jobId)?.attempts ?? 0) > 1;
-    }).length;
+    const { records, lost, duplicates } = await verify(jobIds);
     return { jobs, seconds, usage, records: [...records.values()], acceptMs, lost, duplicates };
   };
 
@@ -221,6 +322,17 @@ const main = async () => {
   await sleep(SIZES.idleSeconds * 1000);
   const idlePerSecond = cloud.usage.snapshot().map((line) => scaleUsage(line, 1 / SIZES.idleSeconds));
 
+  // After the idle window and before the metered runs, so neither books the seeding's stream traffic.
+  progress(`stats and list reads, ${SIZES.smallTableUserJobs} jobs of one user in the table`);
+  const smallUser = 'bench-reads-small';
+  await seed([{ userId: smallUser, jobs: SIZES.smallTableUserJobs }]);
+  const smallToken = await tokenFor(smallUser);
+  const smallTable = { tableJobs: tableJobs(), userJobs: SIZES.smallTableUserJobs };
+  const smallReads = {
+    stats: await timeReads(smallToken, '/v1/stats'),
+    list: await timeReads(smallToken, '/v1/jobs'),
+  };
+
   progress(`${SIZES.latencyJobs} jobs one at a time (idle latency)`);
   const idleLatency: number[] = [];
   for (let index = 0; index < SIZES.latencyJobs; index += 1) {
@@ -230,6 +342,80 @@ const main = async () => {
     if (record?.startedAt) idleLatency.push(Date.parse(record.startedAt) - Date.parse(record.createdAt));
     await sleep(200);
   }
+
+  /**
+   * Low-priority jobs in batches of 100 (four requests in flight, each sent once one is
+   * accepted) while a critical job is submitted every PROBE_INTERVAL_MS, from the first
+   * accepted batch until the flood's last job has started.
+   */
+  const runFlood = async () => {
+    const floodTokens = await Promise.all(
+      Array.from({ length: Math.ceil(SIZES.floodJobs / JOBS_PER_USER) }, newUserToken),
+    );
+    // Four users keep the probes (two a second) far below the per-user rate limit of 120 a minute.
+    const probeTokens = await Promise.all(Array.from({ length: 4 }, newUserToken));
+    const floodIds: string[] = [];
+    const probeIds: string[] = [];
+    const low = { ...noop, priority: 'low' };
+    let firstAccepted = () => {};
+    const accepted = new Promise<void>((resolve) => {
+      firstAccepted = resolve;
+    });
+    let submitting = true;
+    let next = 0;
+    const submitted = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < floodTokens.length) {
+          const index = next++;
+          const count = Math.min(JOBS_PER_USER, SIZES.floodJobs - index * JOBS_PER_USER);
+          const { body } = await post(floodTokens[index] as string, '/v1/jobs/batch', {
+            jobs: Array.from({ length: count }, () => low),
+          });
+          floodIds.push(...body.jobs.map((job: { jobId: string }) => job.jobId));
+          firstAccepted();
+        }
+      }),
+    ).finally(() => {
+      submitting = false;
+    });
+    const started = (jobId: string) => seen.get(jobId)?.some((line) => line.to === 'processing') ?? false;
+    await accepted;
+    const deadline = Date.now() + 900_000;
+    // On a fixed schedule, not one after another: a slow accept under the flood must not
+    // thin the probes out.
+    const probes: Promise<void>[] = [];
+    while ((submitting || floodIds.some((jobId) => !started(jobId))) && Date.now() < deadline) {
+      const token = probeTokens[probes.length % probeTokens.length] as string;
+      probes.push(
+        post(token, '/v1/jobs', { ...noop, priority: 'critical' }).then(({ body }) => {
+          probeIds.push(body.jobId);
+        }),
+      );
+      await sleep(PROBE_INTERVAL_MS);
+    }
+    await Promise.all([submitted, ...probes]);
+    await waitFor([...floodIds, ...probeIds], 600_000);
+    const floodRun = await verify(floodIds);
+    const probeRun = await verify(probeIds);
+    const startOf = (records: Map<string, JobRecord>) =>
+      [...records.values()]
+        .filter((record) => record.startedAt)
+        .map((record) => Date.parse(record.startedAt as string) - Date.parse(record.createdAt));
+    const floodRecords = [...floodRun.records.values()];
+    const lastStart = Math.max(
+      ...floodRecords.map((record) => Date.parse(record.startedAt ?? record.createdAt)),
+    );
+    const firstCreated = Math.min(...floodRecords.map((record) => Date.parse(record.createdAt)));
+    return {
+      low: latencyClass(startOf(floodRun.records)),
+      critical: latencyClass(startOf(probeRun.records)),
+      lowJobs: floodIds.length,
+      criticalJobs: probeIds.length,
+      seconds: Math.round((lastStart - firstCreated) / 100) / 10,
+      lost: floodRun.lost + probeRun.lost,
+      duplicates: floodRun.duplicates + probeRun.duplicates,
+    };
+  };
 
   progress(`${SIZES.singleJobs} jobs submitted alone`);
   const single = await runScenario(SIZES.singleJobs, 'single', 8, idlePerSecond);
@@ -261,7 +447,47 @@ const main = async () => {
   );
   socket.close();
 
+  progress(`${SIZES.floodJobs} low-priority jobs flooding, a critical one every ${PROBE_INTERVAL_MS} ms`);
+  const flood = await runFlood();
+
+  // The large table: the measuring user holds a quarter of it, nine others the rest.
+  const largeUser = 'bench-reads-large';
+  const largeUserJobs = Math.floor(SIZES.largeTableJobs / 4);
+  const othersJobs = Math.max(0, SIZES.largeTableJobs - tableJobs() - largeUserJobs);
+  progress(`seeding the table up to ${SIZES.largeTableJobs} jobs (JobStore.create, 20 at once)`);
+  await seed([
+    { userId: largeUser, jobs: largeUserJobs },
+    ...Array.from({ length: 9 }, (_, index) => ({
+      userId: `bench-reads-other-${index + 1}`,
+      jobs: Math.floor(othersJobs / 9) + (index < othersJobs % 9 ? 1 : 0),
+    })),
+  ]);
+  const largeTable = { tableJobs: tableJobs(), userJobs: largeUserJobs };
+  progress(`stats and list reads, ${largeTable.tableJobs} jobs in the table`);
+  const largeToken = await tokenFor(largeUser);
+  const largeReads = {
+    stats: await timeReads(largeToken, '/v1/stats'),
+    list: await timeReads(largeToken, '/v1/jobs'),
+  };
+
   await cloud.stop();
+
+  const workerMapping = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([, mapping]) =>
+    JSON.stringify(mapping.Properties?.FunctionName).includes('NormalWorker'),
+  )?.[1];
+  // The normal workers' environments (the mapping's maximum concurrency, as many as the local
+  // host runs at once) × messages per invocation, processed in parallel.
+  const bullmqConcurrency =
+    Math.min(
+      Number(workerMapping?.Properties?.ScalingConfig?.MaximumConcurrency ?? 10),
+      Number(process.env.JOBQUEUE_MAX_ENVIRONMENTS) || 10,
+    ) * Number(workerMapping?.Properties?.BatchSize ?? 10);
+  progress(`${SIZES.batchJobs} jobs on BullMQ (batches of 100, worker concurrency ${bullmqConcurrency})`);
+  const bullmq = await runBullmq(
+    { jobs: SIZES.batchJobs, batchSize: 100, parallel: 4, concurrency: bullmqConcurrency },
+    600_000,
+  );
+  if (!bullmq.figures.ran) progress(`BullMQ not run: ${bullmq.figures.reason}`);
 
   progress('bundling every function (cdk synth) and timing its module init');
   const bundles = measureBundles(cloud.functionEnvironments, QUICK ? 1 : 5);
@@ -318,13 +544,20 @@ const main = async () => {
     .map((record) => Date.parse(record.completedAt as string));
   const firstCreated = Math.min(...batch.records.map((record) => Date.parse(record.createdAt)));
   const batchStart = startLatency(batch);
+  const priorityLatencyMs = {
+    criticalIdle: latencyClass(idleLatency),
+    criticalUnderFlood: flood.critical,
+    lowUnderFlood: flood.low,
+    normalSingle: latencyClass(startLatency(single)),
+    normalBatch: latencyClass(batchStart),
+  };
   const report: BenchReport = {
     machine: machineLine(),
     date: new Date().toISOString(),
     quick: QUICK,
     jobs: batch.jobs,
-    lost: batch.lost + single.lost + subscribed.lost,
-    duplicates: batch.duplicates + single.duplicates + subscribed.duplicates,
+    lost: batch.lost + single.lost + subscribed.lost + flood.lost,
+    duplicates: batch.duplicates + single.duplicates + subscribed.duplicates + flood.duplicates,
     throughputJobsPerSec: Math.round(
       (batch.jobs * 1000) / Math.max(1, Math.max(...completions) - firstCreated),
     ),
@@ -342,6 +575,33 @@ const main = async () => {
       p99: percentile(batchStart, 99),
     },
     idleSubmitToStartMs: { p50: percentile(idleLatency, 50), p95: percentile(idleLatency, 95) },
+    criticalIdleP95Ms: priorityLatencyMs.criticalIdle.p95,
+    criticalUnderFloodP95Ms: priorityLatencyMs.criticalUnderFlood.p95,
+    priorityLatencyMs,
+    flood: {
+      lowJobs: flood.lowJobs,
+      criticalJobs: flood.criticalJobs,
+      seconds: flood.seconds,
+      ...(QUICK
+        ? {
+            note: `Quick run: ${flood.lowJobs} low-priority jobs instead of ${FULL.floodJobs.toLocaleString('en')}`,
+          }
+        : {}),
+    },
+    statsLatencyMs: { small: smallReads.stats, large: largeReads.stats },
+    listLatencyMs: { small: smallReads.list, large: largeReads.list },
+    readLatencySetup: {
+      requests: SIZES.readRequests,
+      small: smallTable,
+      large: largeTable,
+      ...(QUICK
+        ? {
+            note: `Quick run: a large table of ${SIZES.largeTableJobs.toLocaleString('en')} jobs instead of ${FULL.largeTableJobs.toLocaleString('en')}`,
+          }
+        : {}),
+    },
+    bullmqJobsPerSec: bullmq.jobsPerSec,
+    bullmq: bullmq.figures,
     costPerMillionUsd: {
       single: round2(totalOf(costItems.single)),
       batch: round2(totalOf(costItems.batch)),
@@ -363,6 +623,9 @@ const main = async () => {
   };
   writeReport(report);
   console.log(JSON.stringify({ ...report, lineItems: undefined, requestsPerJob: undefined }, null, 2));
+  if (bullmq.figures.ran && (bullmq.figures.lost > 0 || bullmq.figures.duplicates > 0)) {
+    progress(`BullMQ: ${bullmq.figures.lost} jobs lost, ${bullmq.figures.duplicates} run more than once`);
+  }
   if (report.lost > 0 || report.duplicates > 0) {
     throw new Error(`${report.lost} jobs lost, ${report.duplicates} run more than once`);
   }

@@ -119,6 +119,7 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
     uploadsPerDay: optionalNumber(node, 'jobqueue:uploadsPerDay'),
     webhookAllowLoopback: optionalBoolean(node, 'jobqueue:webhookAllowLoopback'),
     tracing: tracingMode(node),
+    workerLeaseSeconds: optionalNumber(node, 'jobqueue:workerLeaseSeconds'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

@@ -45,6 +45,8 @@ export interface JobQueueStackProps extends StackProps {
   readonly webhookAllowLoopback?: boolean;
   /** X-Ray tracing of every function (see `FunctionTracingProps`). @default lambda.Tracing.DISABLED */
   readonly tracing?: lambda.Tracing;
+  /** A worker's lease on a running job, in seconds (see `WorkersProps.leaseSeconds`). @default 30 */
+  readonly workerLeaseSeconds?: number;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -72,6 +74,7 @@ export class JobQueueStack extends Stack {
       maxUploadBytes: props.maxUploadBytes,
       jobRateLimits: props.jobRateLimits,
       emailRecipientDomains: props.emailRecipientDomains,
+      leaseSeconds: props.workerLeaseSeconds,
       tracing,
       ...retention,
     });

@@ -10,7 +10,7 @@ import {
 import { eventsToDrop } from './item-size';
 import type { JobError, JobEvent, JobProgress, JobRecord, RedispatchMarker } from './job';
 import { canTransition, isTerminal, type JobStatus } from './job-status';
-import { INDEX, keys, LEASE_SHARDS, STATUS_SHARDS } from './table-keys';
+import { INDEX, keys, STATUS_SHARDS } from './table-keys';
 
 export interface RetentionPolicy {
   /** Days a completed job stays readable. */
@@ -53,7 +53,7 @@ export interface TransitionRequest {
   readonly remove?: readonly string[];
   /** Extra events logged before the main one, in order (e.g. delayed → queued before queued → processing). */
   readonly precedingEvents?: readonly JobEvent[];
-  /** The lease the job must still hold (used by the stalled-job sweep). */
+  /** The lease the job must still hold (recording a lost attempt: a holder that renewed keeps its job). */
   readonly expectedLeaseUntil?: string;
 }
 
@@ -92,7 +92,8 @@ const TABLE_KEY_ATTRIBUTES = [
   'requestHash',
 ] as const;
 
-const LEASE_ATTRIBUTES = ['leaseUntil', 'LEASEPK', 'LEASESK'] as const;
+// No index: the lease lives on the item only; a stalled job resurfaces through its own message.
+const LEASE_ATTRIBUTES = ['leaseUntil'] as const;
 
 /** Keeps one trim's update expression well under DynamoDB's 4 KB expression limit. */
 const MAX_EVENTS_DROPPED_PER_WRITE = 150;
@@ -272,7 +273,7 @@ export class JobStore {
 
   /**
    * Moves a job from one of `from` to `to` in one conditional write, appending the
-   * transition to its log and keeping the status and lease indexes in step.
+   * transition to its log and keeping the status index and the lease in step.
    */
   async transition(request: TransitionRequest): Promise<TransitionResult> {
     for (const from of request.from) {
@@ -432,10 +433,9 @@ export class JobStore {
       ':processing': 'processing',
       ':attempt': attempt,
       ':leaseUntil': leaseUntil,
-      ':leaseSort': keys.leaseSort(leaseUntil, jobId),
       ':updatedAt': this.clock().toISOString(),
     };
-    const assignments = ['leaseUntil = :leaseUntil', 'LEASESK = :leaseSort', 'updatedAt = :updatedAt'];
+    const assignments = ['leaseUntil = :leaseUntil', 'updatedAt = :updatedAt'];
     const fields = { ...update.set, ...(update.progress ? { progress: update.progress } : {}) };
     Object.entries(fields).forEach(([attribute, value], index) => {
       names[`#f${index}`] = attribute;
@@ -459,31 +459,6 @@ export class JobStore {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
-  }
-
-  /** The partitions of the sparse lease index, to sweep one by one. */
-  leasePartitions(): string[] {
-    return Array.from({ length: LEASE_SHARDS }, (_, shard) => keys.leasePartitionOfShard(shard));
-  }
-
-  /** Jobs in one lease shard whose lease ran out before `now`. */
-  async findExpiredLeases(partition: string, now: string): Promise<{ jobId: string }[]> {
-    const found: { jobId: string }[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX.lease,
-          KeyConditionExpression: 'LEASEPK = :pk AND LEASESK < :now',
-          ExpressionAttributeValues: { ':pk': partition, ':now': now },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) found.push({ jobId: String(item.PK).slice('JOB#'.length) });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return found;
   }
 
   /** The partitions of the status index holding jobs of `status`, to read one by one. */
@@ -545,10 +520,5 @@ export class JobStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-  }
-
-  /** Lease index attributes for a job that starts running now. */
-  static leaseAttributes(jobId: string, leaseUntil: string): Record<string, unknown> {
-    return { leaseUntil, LEASEPK: keys.leasePartition(jobId), LEASESK: keys.leaseSort(leaseUntil, jobId) };
   }
 }

@@ -13,7 +13,7 @@ export interface JobTableProps {
 }
 
 /** Index names; not physical names, but part of the table's schema the code relies on. */
-export const JOB_TABLE_INDEXES = { user: 'GSI1', status: 'GSI2', lease: 'GSI3' } as const;
+export const JOB_TABLE_INDEXES = { user: 'GSI1', status: 'GSI2' } as const;
 
 const READ_ACTIONS = [
   'dynamodb:GetItem',
@@ -55,13 +55,8 @@ export class JobTable extends Construct {
         { indexName: JOB_TABLE_INDEXES.user, partitionKey: key('GSI1PK'), sortKey: key('GSI1SK') },
         // Jobs by status for administrators, sharded so no status is a hot key.
         { indexName: JOB_TABLE_INDEXES.status, partitionKey: key('GSI2PK'), sortKey: key('GSI2SK') },
-        // Sparse: only running jobs carry a lease; the stalled-job sweep reads it.
-        {
-          indexName: JOB_TABLE_INDEXES.lease,
-          partitionKey: key('LEASEPK'),
-          sortKey: key('LEASESK'),
-          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-        },
+        // No lease index: a stalled job is found by its own message, whose visibility the
+        // worker keeps short while it runs (lambdas/worker/message-visibility.ts).
       ],
     });
   }

@@ -82,17 +82,7 @@ describe('constants and mapping helpers', () => {
     expect(isExpired({ expiresAt }, NOW)).toBe(expired);
   });
 
-  test('lease attributes place a running job in its lease shard, sorted by lease end', () => {
-    expect(JobStore.leaseAttributes('j1', AT)).toEqual({
-      leaseUntil: AT,
-      LEASEPK: keys.leasePartition('j1'),
-      LEASESK: `${AT}#j1`,
-    });
-    expect(keys.leasePartition('j1')).toMatch(/^LEASE#[0-3]$/);
-  });
-
-  test('the sweep reads four lease shards and eight status shards', () => {
-    expect(store.leasePartitions()).toEqual(['LEASE#0', 'LEASE#1', 'LEASE#2', 'LEASE#3']);
+  test('the sweep reads eight status shards', () => {
     expect(store.statusPartitions('failed')).toEqual(
       Array.from({ length: 8 }, (_, shard) => `STATUS#failed#${shard}`),
     );
@@ -403,7 +393,7 @@ describe('transition', () => {
     at: AT,
     expectedAttempts: 0,
     attempt: 1,
-    set: { attempts: 1, startedAt: AT, ...JobStore.leaseAttributes(JOB_ID, LEASE) },
+    set: { attempts: 1, startedAt: AT, leaseUntil: LEASE },
   };
 
   test('a job starting to run: one conditional update with the exact expression', async () => {
@@ -411,7 +401,6 @@ describe('transition', () => {
       status: 'processing',
       attempts: 1,
       GSI2PK: 'STATUS#processing#1',
-      LEASEPK: 'L',
     });
     dynamo.on(UpdateCommand).resolves({ Attributes: after });
     const result = await store.transition({ ...start, from: [...start.from] });
@@ -421,7 +410,7 @@ describe('transition', () => {
         TableName: 'jobs-test',
         Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' },
         UpdateExpression:
-          'SET #s0 = :s0, #s1 = :s1, #s2 = :s2, #s3 = :s3, #s4 = :s4, #s5 = :s5, #s6 = :s6, #s7 = :s7, ' +
+          'SET #s0 = :s0, #s1 = :s1, #s2 = :s2, #s3 = :s3, #s4 = :s4, #s5 = :s5, ' +
           '#events = list_append(if_not_exists(#events, :empty), :events) ADD #version :one REMOVE #r0',
         ConditionExpression: 'attribute_exists(PK) AND #status IN (:from0) AND #attempts = :expectedAttempts',
         ExpressionAttributeNames: {
@@ -433,8 +422,6 @@ describe('transition', () => {
           '#s3': 'attempts',
           '#s4': 'startedAt',
           '#s5': 'leaseUntil',
-          '#s6': 'LEASEPK',
-          '#s7': 'LEASESK',
           '#r0': 'expiresAt',
           '#status': 'status',
           '#attempts': 'attempts',
@@ -448,8 +435,6 @@ describe('transition', () => {
           ':s3': 1,
           ':s4': AT,
           ':s5': LEASE,
-          ':s6': keys.leasePartition(JOB_ID),
-          ':s7': `${LEASE}#${JOB_ID}`,
           ':events': [{ at: AT, from: 'queued', to: 'processing', attempt: 1 }],
           ':from0': 'queued',
           ':expectedAttempts': 0,
@@ -480,15 +465,13 @@ describe('transition', () => {
       const values = input?.ExpressionAttributeValues ?? {};
       expect(names['#s3']).toBe('expiresAt');
       expect(values[':s3']).toBe(AT_SECONDS + days * DAY);
-      expect(input?.UpdateExpression).toMatch(/ ADD #version :one REMOVE #r0, #r1, #r2, #r3, #r4$/);
-      expect([0, 1, 2, 3, 4].map((index) => names[`#r${index}`])).toEqual([
+      expect(input?.UpdateExpression).toMatch(/ ADD #version :one REMOVE #r0, #r1, #r2$/);
+      expect([0, 1, 2].map((index) => names[`#r${index}`])).toEqual([
         'progress',
         'leaseUntil',
-        'LEASEPK',
-        'LEASESK',
         'cancelRequested',
       ]);
-      expect(names).not.toHaveProperty('#r5');
+      expect(names).not.toHaveProperty('#r3');
       expect(input?.ConditionExpression).toBe('attribute_exists(PK) AND #status IN (:from0)');
       expect(names).not.toHaveProperty('#attempts');
       expect(values).not.toHaveProperty(':expectedAttempts');
@@ -530,13 +513,8 @@ describe('transition', () => {
     expect([names['#s3'], values[':s3']]).toEqual(['error', error]);
     expect([names['#s4'], values[':s4']]).toEqual(['runAt', LEASE]);
     expect(values[':events']).toEqual([{ at: AT, from: 'processing', to: 'retrying', attempt: 1, error }]);
-    expect([0, 1, 2, 3].map((index) => names[`#r${index}`])).toEqual([
-      'expiresAt',
-      'leaseUntil',
-      'LEASEPK',
-      'LEASESK',
-    ]);
-    expect(names).not.toHaveProperty('#r4');
+    expect([0, 1].map((index) => names[`#r${index}`])).toEqual(['expiresAt', 'leaseUntil']);
+    expect(names).not.toHaveProperty('#r2');
   });
 
   test('without an error neither the job nor the event gets one', async () => {
@@ -574,7 +552,7 @@ describe('transition', () => {
     ]);
   });
 
-  test('the sweep’s transition also requires the lease it saw', async () => {
+  test('a lost attempt’s transition also requires the lease it saw', async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: storedJob({ status: 'retrying' }) });
     await store.transition({
       jobId: JOB_ID,
@@ -720,14 +698,13 @@ describe('renewLease', () => {
       {
         TableName: 'jobs-test',
         Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' },
-        UpdateExpression: 'SET leaseUntil = :leaseUntil, LEASESK = :leaseSort, updatedAt = :updatedAt',
+        UpdateExpression: 'SET leaseUntil = :leaseUntil, updatedAt = :updatedAt',
         ConditionExpression: '#status = :processing AND #attempts = :attempt',
         ExpressionAttributeNames: { '#status': 'status', '#attempts': 'attempts' },
         ExpressionAttributeValues: {
           ':processing': 'processing',
           ':attempt': 2,
           ':leaseUntil': LEASE,
-          ':leaseSort': `${LEASE}#${JOB_ID}`,
           ':updatedAt': NOW.toISOString(),
         },
         ReturnValues: 'ALL_NEW',
@@ -741,7 +718,7 @@ describe('renewLease', () => {
     await store.renewLease(JOB_ID, 1, LEASE, { progress, set: { estimatedCompletionAt: LEASE } });
     const input = updates()[0];
     expect(input?.UpdateExpression).toBe(
-      'SET leaseUntil = :leaseUntil, LEASESK = :leaseSort, updatedAt = :updatedAt, #f0 = :f0, #f1 = :f1',
+      'SET leaseUntil = :leaseUntil, updatedAt = :updatedAt, #f0 = :f0, #f1 = :f1',
     );
     expect(input?.ExpressionAttributeNames).toEqual({
       '#status': 'status',
@@ -771,30 +748,6 @@ describe('renewLease', () => {
 });
 
 describe('sweep queries', () => {
-  test('findExpiredLeases reads one lease shard page by page for leases ended before now', async () => {
-    dynamo
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [{ PK: 'JOB#j1' }, { PK: 'JOB#j2' }], LastEvaluatedKey: { PK: 'JOB#j2' } })
-      .resolvesOnce({ LastEvaluatedKey: { PK: 'JOB#j3' } })
-      .resolvesOnce({ Items: [{ PK: 'JOB#j4' }] });
-    await expect(store.findExpiredLeases('LEASE#2', AT)).resolves.toEqual([
-      { jobId: 'j1' },
-      { jobId: 'j2' },
-      { jobId: 'j4' },
-    ]);
-    expect(queries()).toEqual([
-      {
-        TableName: 'jobs-test',
-        IndexName: 'GSI3',
-        KeyConditionExpression: 'LEASEPK = :pk AND LEASESK < :now',
-        ExpressionAttributeValues: { ':pk': 'LEASE#2', ':now': AT },
-        ExclusiveStartKey: undefined,
-      },
-      expect.objectContaining({ ExclusiveStartKey: { PK: 'JOB#j2' } }),
-      expect.objectContaining({ ExclusiveStartKey: { PK: 'JOB#j3' } }),
-    ]);
-  });
-
   test('findInStatusPartition reads up to limit job ids created before the given time, keys only', async () => {
     dynamo.on(QueryCommand).resolves({ Items: [{ PK: 'JOB#j1' }, { PK: 'JOB#j2' }] });
     await expect(store.findInStatusPartition('STATUS#failed#3', AT, 50)).resolves.toEqual(['j1', 'j2']);

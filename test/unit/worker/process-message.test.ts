@@ -5,9 +5,11 @@ import 'aws-sdk-client-mock-jest';
 import { z } from 'zod';
 import { JobFailure } from '../../../lambdas/jobs/job-failure';
 import { defineJobType, type JobHandler, type JobTypeDefinition } from '../../../lambdas/jobs/job-type';
+import { WORKER_LOST } from '../../../lambdas/worker/lifecycle';
 import { processJobMessage, type WorkerDependencies } from '../../../lambdas/worker/process-message';
 import { JOB_ID, storedJob } from '../support/api-dependencies';
 import { JobTableFake } from '../support/job-table-fake';
+import { decodeUpdate } from '../support/update-expression';
 import { workerDependencies } from '../support/worker-dependencies';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -55,8 +57,50 @@ describe('processJobMessage', () => {
     expect(claim?.ExpressionAttributeValues?.[':expectedAttempts']).toBe(0);
   });
 
-  test('a duplicate delivery of an attempt already running is dropped without running again', async () => {
-    const table = new JobTableFake(dynamo, storedJob({ status: 'processing', attempts: 1 }));
+  test('the message of a running attempt whose lease is live is put back until the lease ends, nothing written', async () => {
+    const leaseUntil = new Date(Date.now() + 12_300).toISOString();
+    const table = new JobTableFake(dynamo, storedJob({ status: 'processing', attempts: 1, leaseUntil }));
+    const run = jest.fn(async () => 'ran');
+    handler = run;
+    const putBack = jest.fn(async (_seconds: number) => {});
+    expect(
+      await processJobMessage({ jobId: JOB_ID, attempt: 1 }, dependencies(), { ...budget, putBack }),
+    ).toBe('held');
+    expect(run).not.toHaveBeenCalled();
+    expect(table.updates).toHaveLength(0);
+    // 12.3 s left, rounded up, and a second so the lease has surely ended when it is back.
+    expect(putBack.mock.calls).toEqual([[14]]);
+  });
+
+  test('the message of a running attempt whose lease ran out records the lost attempt, conditional on that lease', async () => {
+    const leaseUntil = new Date(Date.now() - 1000).toISOString();
+    const table = new JobTableFake(
+      dynamo,
+      storedJob({ status: 'processing', attempts: 1, leaseUntil, startedAt: leaseUntil }),
+    );
+    const run = jest.fn(async () => 'ran');
+    handler = run;
+    const putBack = jest.fn(async (_seconds: number) => {});
+    expect(
+      await processJobMessage({ jobId: JOB_ID, attempt: 1 }, dependencies(), { ...budget, putBack }),
+    ).toBe('recovered');
+    expect(run).not.toHaveBeenCalled();
+    expect(putBack).not.toHaveBeenCalled();
+    expect(table.updates).toHaveLength(1);
+    const write = decodeUpdate(table.updates[0]);
+    expect(write.set).toMatchObject({ status: 'retrying', error: WORKER_LOST });
+    expect(write.condition).toBe(
+      'attribute_exists(PK) AND #status IN (:from0) AND #attempts = :expectedAttempts AND #leaseUntil = :expectedLease',
+    );
+    expect(write.values).toMatchObject({
+      ':from0': 'processing',
+      ':expectedAttempts': 1,
+      ':expectedLease': leaseUntil,
+    });
+  });
+
+  test('a message of an attempt long over is dropped without a write', async () => {
+    const table = new JobTableFake(dynamo, storedJob({ status: 'processing', attempts: 2 }));
     const run = jest.fn(async () => 'ran');
     handler = run;
     expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, dependencies(), budget)).toBe('stale');
@@ -193,7 +237,7 @@ describe('processJobMessage', () => {
     expect(table.statuses).toEqual(['queued', 'processing', 'completed']);
   });
 
-  test('a lost lease (the sweep took the job) drops the attempt without recording an outcome', async () => {
+  test('a lost lease (its redelivered message recorded the attempt as lost) drops the attempt without recording an outcome', async () => {
     const table = new JobTableFake(dynamo, storedJob());
     handler = ({ signal }) => {
       if (table.item) Object.assign(table.item, { status: 'retrying', attempts: 1 });

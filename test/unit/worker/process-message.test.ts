@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { z } from 'zod';
@@ -210,6 +210,49 @@ describe('processJobMessage', () => {
       message: 'page 2 of 5',
     });
     expect(table.item?.progress).toEqual({ percent: 100, stage: 'parsing', message: 'page 2 of 5' });
+  });
+
+  test('a 10 ms job writes only its claim and its completion, which carries its progress', async () => {
+    const table = new JobTableFake(dynamo, storedJob());
+    handler = async ({ progress }) => {
+      await progress({ percent: 50, stage: 'half' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await progress({ percent: 90, stage: 'almost' });
+      return 'done';
+    };
+    // The worker's own timing: progress coalesced for 500 ms from the claim on.
+    const deps = workerDependencies((name) => (name === 'system.simulate' ? testType() : undefined));
+    expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, deps, budget)).toBe('completed');
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(2);
+    const [claim, completion] = table.updates.map(decodeUpdate);
+    expect(claim?.set).toMatchObject({ status: 'processing', attempts: 1 });
+    expect(claim?.set).not.toHaveProperty('progress');
+    expect(completion?.set).toMatchObject({
+      status: 'completed',
+      result: 'done',
+      progress: { percent: 100, stage: 'almost' },
+    });
+  });
+
+  test('a longer job’s progress is written after the claim (processing before progress), coalesced', async () => {
+    const table = new JobTableFake(dynamo, storedJob());
+    handler = async ({ progress }) => {
+      await progress({ percent: 10 });
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await progress({ percent: 60 });
+      await progress({ percent: 70 });
+      return 'done';
+    };
+    const deps = workerDependencies((name) => (name === 'system.simulate' ? testType() : undefined));
+    expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, deps, budget)).toBe('completed');
+    const written = table.updates.map(decodeUpdate);
+    // The claim; 10 % at 500 ms; 60 % and 70 % coalesced into the completion (< 500 ms after).
+    expect(written.map((write) => write.set.status ?? write.set.progress)).toEqual([
+      'processing',
+      { percent: 10 },
+      'completed',
+    ]);
+    expect(written[2]?.set.progress).toEqual({ percent: 100 });
   });
 
   test('an unregistered job type fails without retrying', async () => {

@@ -49,6 +49,8 @@ export interface JobQueueStackProps extends StackProps {
   readonly alarms?: AlarmSet;
   /** A CloudWatch dashboard ($3 a month). @default false */
   readonly dashboard?: boolean;
+  /** A worker's lease on a running job, in seconds (see `WorkersProps.leaseSeconds`). @default 30 */
+  readonly workerLeaseSeconds?: number;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -76,6 +78,7 @@ export class JobQueueStack extends Stack {
       maxUploadBytes: props.maxUploadBytes,
       jobRateLimits: props.jobRateLimits,
       emailRecipientDomains: props.emailRecipientDomains,
+      leaseSeconds: props.workerLeaseSeconds,
       tracing,
       ...retention,
     });

@@ -49,6 +49,8 @@ export interface LocalCloudOptions {
   readonly persist?: boolean;
   /** Run schedule rules more often, by rule logical id prefix (e.g. tests: `{ SchedulesSweepRule: 2000 }`). */
   readonly scheduleIntervalsMs?: Readonly<Record<string, number>>;
+  /** CDK context over cdk.json's and LOCAL_CONTEXT (e.g. tests: a short `jobqueue:workerLeaseSeconds`). */
+  readonly context?: Readonly<Record<string, unknown>>;
   readonly log?: (line: string) => void;
   readonly stackName?: string;
   /**
@@ -85,7 +87,10 @@ export const LOCAL_CONTEXT = {
 } as const;
 
 /** Synthesizes the app as `cdk synth` does, minus bundling (handlers run from source here). */
-export const synthesize = (stackName: string): Promise<Template> =>
+export const synthesize = (
+  stackName: string,
+  context: Readonly<Record<string, unknown>> = {},
+): Promise<Template> =>
   new Promise((resolvePromise, reject) => {
     const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8'));
     const outdir = path.join(PROJECT_ROOT, 'cdk.out');
@@ -97,6 +102,7 @@ export const synthesize = (stackName: string): Promise<Template> =>
         CDK_CONTEXT_JSON: JSON.stringify({
           ...(cdkJson.context ?? {}),
           ...LOCAL_CONTEXT,
+          ...context,
           'aws:cdk:bundling-stacks': [],
         }),
       },
@@ -152,7 +158,7 @@ export class LocalCloud {
 
     // Synth and the Java start-up are the slow parts: run them side by side.
     const [template, dynamo, fauxqs, key] = await Promise.all([
-      synthesize(stackName),
+      synthesize(stackName, this.options.context),
       startDynamoDbLocal(ports.dynamodb, { dataDirectory, client: dynamoClient }).then((started) => {
         this.stops.push(() => started.stop());
         return started;

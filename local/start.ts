@@ -11,6 +11,7 @@ const { values } = parseArgs({
     'queues-port': { type: 'string' },
     'dashboard-port': { type: 'string' },
     'sweep-interval-ms': { type: 'string' },
+    'worker-lease-seconds': { type: 'string' },
   },
 });
 
@@ -34,6 +35,8 @@ const ports: Ports = {
 };
 const sweepText = values['sweep-interval-ms'] ?? process.env.JOBQUEUE_SWEEP_INTERVAL_MS;
 const sweepMs = sweepText === undefined ? undefined : Number(sweepText);
+// Synth checks the value (an integer from 3 to 300).
+const leaseText = values['worker-lease-seconds'] ?? process.env.JOBQUEUE_WORKER_LEASE_SECONDS;
 
 // Node 20 here; the SDK's notice about its future Node 22 requirement is noise in a dev tool.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -42,6 +45,7 @@ const cloud = new LocalCloud({
   ports,
   persist: values.persist,
   scheduleIntervalsMs: sweepMs ? { SchedulesSweepRule: sweepMs } : undefined,
+  context: leaseText === undefined ? undefined : { 'jobqueue:workerLeaseSeconds': Number(leaseText) },
 });
 
 let stopping = false;

@@ -36,6 +36,8 @@ const SETTINGS = {
   deadLetterQueueUrls: [ENV.deadLetterQueueUrls, priorityUrls],
   eventSourceMappings: [ENV.eventSourceMappings, priorityMap(z.string().min(1))],
   workerPriority: [ENV.workerPriority, z.enum(PRIORITIES)],
+  // At least 3 s (renewals every second); at most 5 minutes (a crash is then found in 10).
+  workerLeaseSeconds: [ENV.workerLeaseSeconds, z.coerce.number().int().min(3).max(300).default(30)],
   rateLimitPerMinute: [ENV.rateLimitPerMinute, positiveInt(120)],
   maxUploadBytes: [ENV.maxUploadBytes, positiveInt(10 * 1024 * 1024)],
   maxDelaySeconds: [ENV.maxDelaySeconds, positiveInt(7 * 24 * 3600)],

@@ -14,6 +14,8 @@ export const ENV = {
   eventSourceMappings: 'EVENT_SOURCE_MAPPINGS',
   /** The priority a worker function serves. */
   workerPriority: 'WORKER_PRIORITY',
+  /** Seconds a worker's lease on a running job lasts; its messages' visibility and renewals follow from it. */
+  workerLeaseSeconds: 'WORKER_LEASE_SECONDS',
   rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
   maxUploadBytes: 'MAX_UPLOAD_BYTES',
   maxDelaySeconds: 'MAX_DELAY_SECONDS',

@@ -14,7 +14,7 @@ import {
 import { eventsToDrop } from './item-size';
 import type { JobError, JobEvent, JobProgress, JobRecord, RedispatchMarker } from './job';
 import { canTransition, isTerminal, type JobStatus } from './job-status';
-import { INDEX, keys, LEASE_SHARDS, STATUS_INDEXED, STATUS_SHARDS } from './table-keys';
+import { INDEX, keys, STATUS_INDEXED, STATUS_SHARDS } from './table-keys';
 
 export interface RetentionPolicy {
   /** Days a completed job stays readable. */
@@ -57,7 +57,7 @@ export interface TransitionRequest {
   readonly remove?: readonly string[];
   /** Extra events logged before the main one, in order (e.g. delayed → queued before queued → processing). */
   readonly precedingEvents?: readonly JobEvent[];
-  /** The lease the job must still hold (used by the stalled-job sweep). */
+  /** The lease the job must still hold (recording a lost attempt: a holder that renewed keeps its job). */
   readonly expectedLeaseUntil?: string;
 }
 
@@ -96,7 +96,8 @@ const TABLE_KEY_ATTRIBUTES = [
   'requestHash',
 ] as const;
 
-const LEASE_ATTRIBUTES = ['leaseUntil', 'LEASEPK', 'LEASESK'] as const;
+// No index: the lease lives on the item only; a stalled job resurfaces through its own message.
+const LEASE_ATTRIBUTES = ['leaseUntil'] as const;
 const STATUS_INDEX_ATTRIBUTES = ['GSI2PK', 'GSI2SK'] as const;
 
 /** Index entries one list request examines at most; a sparse filter answers a short page with a cursor. */
@@ -388,7 +389,7 @@ export class JobStore {
 
   /**
    * Moves a job from one of `from` to `to` in one conditional write, appending the
-   * transition to its log and keeping the status and lease indexes in step.
+   * transition to its log and keeping the status index and the lease in step.
    */
   async transition(request: TransitionRequest): Promise<TransitionResult> {
     for (const from of request.from) {
@@ -560,10 +561,9 @@ export class JobStore {
       ':processing': 'processing',
       ':attempt': attempt,
       ':leaseUntil': leaseUntil,
-      ':leaseSort': keys.leaseSort(leaseUntil, jobId),
       ':updatedAt': this.clock().toISOString(),
     };
-    const assignments = ['leaseUntil = :leaseUntil', 'LEASESK = :leaseSort', 'updatedAt = :updatedAt'];
+    const assignments = ['leaseUntil = :leaseUntil', 'updatedAt = :updatedAt'];
     const fields = { ...update.set, ...(update.progress ? { progress: update.progress } : {}) };
     Object.entries(fields).forEach(([attribute, value], index) => {
       names[`#f${index}`] = attribute;
@@ -587,31 +587,6 @@ export class JobStore {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
-  }
-
-  /** The partitions of the sparse lease index, to sweep one by one. */
-  leasePartitions(): string[] {
-    return Array.from({ length: LEASE_SHARDS }, (_, shard) => keys.leasePartitionOfShard(shard));
-  }
-
-  /** Jobs in one lease shard whose lease ran out before `now`. */
-  async findExpiredLeases(partition: string, now: string): Promise<{ jobId: string }[]> {
-    const found: { jobId: string }[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX.lease,
-          KeyConditionExpression: 'LEASEPK = :pk AND LEASESK < :now',
-          ExpressionAttributeValues: { ':pk': partition, ':now': now },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) found.push({ jobId: String(item.PK).slice('JOB#'.length) });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return found;
   }
 
   /** The partitions of the status index holding jobs of `status`, to read one by one. */
@@ -673,10 +648,5 @@ export class JobStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-  }
-
-  /** Lease index attributes for a job that starts running now. */
-  static leaseAttributes(jobId: string, leaseUntil: string): Record<string, unknown> {
-    return { leaseUntil, LEASEPK: keys.leasePartition(jobId), LEASESK: keys.leaseSort(leaseUntil, jobId) };
   }
 }

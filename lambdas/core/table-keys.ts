@@ -5,7 +5,6 @@ import type { JobStatus } from './job-status';
  * Every key shape of the single table. Only the store modules import this file.
  */
 export const STATUS_SHARDS = 8;
-export const LEASE_SHARDS = 4;
 
 const shardOf = (jobId: string, shards: number): number =>
   createHash('sha1').update(jobId).digest().readUInt16BE(0) % shards;
@@ -25,9 +24,6 @@ export const keys = {
   statusIndexPartition: (status: JobStatus, jobId: string) =>
     `STATUS#${status}#${shardOf(jobId, STATUS_SHARDS)}`,
   statusIndexPartitionOfShard: (status: JobStatus, shard: number) => `STATUS#${status}#${shard}`,
-  leasePartition: (jobId: string) => `LEASE#${shardOf(jobId, LEASE_SHARDS)}`,
-  leasePartitionOfShard: (shard: number) => `LEASE#${shard}`,
-  leaseSort: (leaseUntil: string, jobId: string) => `${leaseUntil}#${jobId}`,
   idempotency: (userId: string, key: string) => ({ PK: `IDEM#${userId}#${key}`, SK: 'IDEM' }),
   rateWindow: (userId: string, minute: string) => ({ PK: `RATE#${userId}`, SK: minute }),
   dailyQuota: (quota: string, userId: string, day: string) => ({ PK: `QUOTA#${quota}#${userId}`, SK: day }),
@@ -46,7 +42,7 @@ export const keys = {
   subscriptionSort: (connectionId: string) => `CONN#${connectionId}`,
 } as const;
 
-export const INDEX = { user: 'UserJobs', status: 'StatusJobs', lease: 'GSI3' } as const;
+export const INDEX = { user: 'UserJobs', status: 'StatusJobs' } as const;
 
 /**
  * Statuses a job carries status-index keys in: those off the happy path, which the

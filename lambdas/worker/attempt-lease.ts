@@ -5,17 +5,45 @@ import type { ProgressUpdate } from '../jobs/job-type';
 export interface LeaseTiming {
   /** How long one renewal keeps the job ours. */
   readonly leaseMs: number;
-  /** How often the lease is renewed while the handler is silent. */
+  /** How long after the last write the lease is renewed while the handler is silent. */
   readonly renewEveryMs: number;
-  /** Progress writes are at least this far apart (coalesced in between). */
+  /** Progress writes are at least this far apart, counted from the claim (coalesced in between). */
   readonly minProgressIntervalMs: number;
 }
 
-export const DEFAULT_LEASE_TIMING: LeaseTiming = {
-  leaseMs: 30_000,
-  renewEveryMs: 10_000,
-  minProgressIntervalMs: 500,
-};
+/**
+ * The timing of a running attempt, from one setting (the lease). Why these proportions:
+ *
+ * - The lease is renewed a third of the way through (after 10 s of silence with the default
+ *   30 s), so two renewals in a row may fail before it runs out. A cancel is seen on the next
+ *   write: within 0.5 s for a job reporting progress, within 10 s for a silent one. Each
+ *   renewal is one write (1 WRU, no index), about six per silent running minute: a shorter
+ *   interval buys a faster cancel with writes.
+ * - The message is kept invisible for two leases (60 s), extended on the same tick. While
+ *   the holder lives it never resurfaces (unless its extensions fail for 50 s in a row), and
+ *   when it does after a crash the lease has run out too, so that one delivery records the
+ *   lost attempt. A crash thus costs at most about a minute plus a receive, whatever the
+ *   type's timeout or the queue's visibility timeout (≥ 6 × the function timeout).
+ */
+export interface AttemptTiming {
+  readonly lease: LeaseTiming;
+  /** Visibility each message of an invocation gets at its start and on every renewal tick. */
+  readonly visibilitySeconds: number;
+}
+
+export const DEFAULT_LEASE_SECONDS = 30;
+
+export const attemptTiming = (leaseSeconds: number = DEFAULT_LEASE_SECONDS): AttemptTiming => ({
+  lease: {
+    leaseMs: leaseSeconds * 1000,
+    renewEveryMs: Math.round((leaseSeconds * 1000) / 3),
+    // ≤ 2 progress writes a second per job: what clients see, and what a chatty job costs.
+    minProgressIntervalMs: 500,
+  },
+  visibilitySeconds: leaseSeconds * 2,
+});
+
+export const DEFAULT_LEASE_TIMING: LeaseTiming = attemptTiming().lease;
 
 /** Why a running attempt was stopped from the outside. */
 export type LeaseLossReason = 'CANCELLED' | 'LOST';
@@ -32,22 +60,24 @@ const cleanProgress = (update: ProgressUpdate): JobProgress => {
   return progress;
 };
 
-/**
- * Holds a running attempt's lease: renews it on a timer and with every progress write
- * (coalesced to at most one write per `minProgressIntervalMs`), and tells the caller
- * when the job was cancelled or taken away (swept after a stall) so it can abort.
- */
 /** Bulk-job fields written next to progress. */
 const extraFields = (update: ProgressUpdate): Record<string, unknown> => ({
   ...(update.items ? { items: update.items } : {}),
   ...(update.estimatedCompletionAt ? { estimatedCompletionAt: update.estimatedCompletionAt } : {}),
 });
 
+/**
+ * Holds a running attempt's lease: renews it after `renewEveryMs` without a write, and with
+ * every progress write (coalesced to at most one per `minProgressIntervalMs`, counting the
+ * claim as the first write, so a job that ends within that interval writes only its claim
+ * and its outcome, which carries the progress), and tells the caller when the job was
+ * cancelled or taken away (recorded as a lost attempt) so it can abort.
+ */
 export class AttemptLease {
   private pending: JobProgress | undefined;
   private pendingExtra: Record<string, unknown> = {};
   private lastProgress: JobProgress | undefined;
-  private lastWriteAt = 0;
+  private lastWriteAt: number;
   private writes: Promise<void> = Promise.resolve();
   private renewTimer: NodeJS.Timeout | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
@@ -60,11 +90,14 @@ export class AttemptLease {
     private readonly onLoss: (reason: LeaseLossReason) => void,
     private readonly clock: () => Date,
     private readonly timing: LeaseTiming = DEFAULT_LEASE_TIMING,
-  ) {}
+    /** When the claim (which set the lease and the status) was written. */
+    claimedAt: Date = clock(),
+  ) {
+    this.lastWriteAt = claimedAt.getTime();
+  }
 
   start(): void {
-    this.renewTimer = setInterval(() => this.enqueueWrite(), this.timing.renewEveryMs);
-    this.renewTimer.unref?.();
+    this.scheduleRenewal();
   }
 
   /** Records progress; returns once this update (or a newer one) is written. */
@@ -92,10 +125,19 @@ export class AttemptLease {
    */
   async stop(): Promise<JobProgress | undefined> {
     this.stopped = true;
-    clearInterval(this.renewTimer);
+    clearTimeout(this.renewTimer);
     clearTimeout(this.progressTimer);
     await this.writes;
     return this.pending ?? this.lastProgress;
+  }
+
+  /** The next renewal, `renewEveryMs` after the last write (a progress write renews too). */
+  private scheduleRenewal(): void {
+    clearTimeout(this.renewTimer);
+    if (this.stopped) return;
+    const wait = Math.max(this.lastWriteAt + this.timing.renewEveryMs - this.clock().getTime(), 0);
+    this.renewTimer = setTimeout(() => void this.enqueueWrite(), wait);
+    this.renewTimer.unref?.();
   }
 
   private enqueueWrite(): Promise<void> {
@@ -107,9 +149,18 @@ export class AttemptLease {
     if (this.stopped) return;
     const progress = this.pending;
     const extra = this.pendingExtra;
+    const now = this.clock();
+    if (
+      !progress &&
+      Object.keys(extra).length === 0 &&
+      now.getTime() - this.lastWriteAt < this.timing.renewEveryMs / 2
+    ) {
+      // A renewal queued just behind a progress write, which renewed the lease already.
+      this.scheduleRenewal();
+      return;
+    }
     this.pending = undefined;
     this.pendingExtra = {};
-    const now = this.clock();
     this.lastWriteAt = now.getTime();
     try {
       const state = await this.store.renewLease(
@@ -122,9 +173,11 @@ export class AttemptLease {
       if (!state) this.onLoss('LOST');
       else if (state.cancelRequested) this.onLoss('CANCELLED');
     } catch {
-      // A failed renewal is retried by the next tick; the lease has 3 ticks of slack.
+      // A failed renewal is retried by the next one; the lease has two renewals of slack.
       if (progress && !this.pending) this.pending = progress;
       this.pendingExtra = { ...extra, ...this.pendingExtra };
+    } finally {
+      this.scheduleRenewal();
     }
   }
 }

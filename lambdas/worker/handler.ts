@@ -1,7 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient, sqsClient } from '../core/aws-clients';
@@ -14,7 +13,9 @@ import { jobLogger, logger, metrics } from '../core/observability';
 import { s3Client } from '../core/s3-client';
 import { TypeRateLimiter } from '../core/type-rate-limiter';
 import { findJobType } from '../jobs/registry';
+import { attemptTiming } from './attempt-lease';
 import { LastInBatch } from './last-in-batch';
+import { BatchVisibility } from './message-visibility';
 import { type MessageOutcome, processJobMessage, type WorkerDependencies } from './process-message';
 
 const config = readConfig([
@@ -22,12 +23,15 @@ const config = readConfig([
   'bucketName',
   'queueUrls',
   'workerPriority',
+  'workerLeaseSeconds',
   'completedRetentionDays',
   'failedRetentionDays',
   'jobRateLimits',
   'emailRecipientDomains',
 ]);
 const typeRates = new TypeRateLimiter(documentClient, config.tableName);
+const timing = attemptTiming(config.workerLeaseSeconds);
+const queueUrl = config.queueUrls[config.workerPriority];
 
 const dependencies: WorkerDependencies = {
   store: new JobStore(documentClient, config.tableName, {
@@ -39,6 +43,7 @@ const dependencies: WorkerDependencies = {
   findJobType,
   clock: () => new Date(),
   logger: jobLogger,
+  leaseTiming: timing.lease,
   admit: async (type, at) => {
     const perSecond = config.jobRateLimits[type.name] ?? type.rateLimit?.perSecond;
     return perSecond === undefined || typeRates.tryAcquire(type.name, perSecond, at);
@@ -50,16 +55,8 @@ const REDELIVERY_DELAY_SECONDS = 10;
 /** A poison message can never succeed: let SQS count its receives to the DLQ without waiting. */
 const POISON_REDELIVERY_DELAY_SECONDS = 0;
 
-const redeliverAfter = (record: SQSRecord, seconds: number) =>
-  sqsClient
-    .send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: config.queueUrls[config.workerPriority],
-        ReceiptHandle: record.receiptHandle,
-        VisibilityTimeout: seconds,
-      }),
-    )
-    .catch(() => undefined);
+/** Marks a message that was put back until its lease's end: not deleted, nothing logged. */
+class HeldMessage extends Error {}
 
 const METRIC_BY_OUTCOME: Partial<Record<MessageOutcome, string>> = {
   completed: 'JobsCompleted',
@@ -68,6 +65,7 @@ const METRIC_BY_OUTCOME: Partial<Record<MessageOutcome, string>> = {
   cancelled: 'JobsCancelled',
   throttled: 'JobStartsThrottled',
   lost: 'AttemptsLost',
+  recovered: 'StalledJobsRecovered',
 };
 
 const processor = new BatchProcessor(EventType.SQS);
@@ -76,6 +74,7 @@ const processRecord = async (
   record: SQSRecord,
   context: Context | undefined,
   batch: LastInBatch,
+  visibility: BatchVisibility,
 ): Promise<MessageOutcome> => {
   let body: unknown;
   try {
@@ -87,40 +86,58 @@ const processRecord = async (
   if (!parsed.success) {
     // Poison message: failing it lets SQS move it to the DLQ for inspection.
     logger.error('Malformed job message', { messageId: record.messageId });
-    await redeliverAfter(record, POISON_REDELIVERY_DELAY_SECONDS);
+    await visibility.release(record.messageId, POISON_REDELIVERY_DELAY_SECONDS);
     throw new Error('Malformed job message');
   }
+  let outcome: MessageOutcome;
   try {
-    const outcome = await processJobMessage(
+    outcome = await processJobMessage(
       parsed.data,
       { ...dependencies, runAlone: () => batch.wait() },
       {
         remainingMs: () => context?.getRemainingTimeInMillis() ?? 900_000,
+        putBack: (seconds) => visibility.release(record.messageId, seconds),
       },
     );
-    const metric = METRIC_BY_OUTCOME[outcome];
-    if (metric) metrics.addMetric(metric, 'Count', 1);
-    logger.debug('Message processed', { jobId: parsed.data.jobId, attempt: parsed.data.attempt, outcome });
-    return outcome;
   } catch (error) {
     logger.error('Could not process job message; it will be redelivered', {
       jobId: parsed.data.jobId,
       attempt: parsed.data.attempt,
       error,
     });
-    await redeliverAfter(record, REDELIVERY_DELAY_SECONDS);
+    await visibility.release(record.messageId, REDELIVERY_DELAY_SECONDS);
     throw error;
   }
+  const metric = METRIC_BY_OUTCOME[outcome];
+  if (metric) metrics.addMetric(metric, 'Count', 1);
+  logger.debug('Message processed', { jobId: parsed.data.jobId, attempt: parsed.data.attempt, outcome });
+  // Put back until its lease's end: reported as a failure so the event source keeps it.
+  if (outcome === 'held') throw new HeldMessage();
+  return outcome;
 };
 
 export const handler = middy(async (event: SQSEvent, context: Context) => {
   const batch = new LastInBatch(event.Records.length);
-  return processPartialResponse(
-    event,
-    (record: SQSRecord) => processRecord(record, context, batch).finally(() => batch.done()),
-    processor,
-    { context },
+  const visibility = new BatchVisibility(
+    sqsClient,
+    queueUrl,
+    event.Records,
+    { visibilitySeconds: timing.visibilitySeconds, extendEveryMs: timing.lease.renewEveryMs },
+    (problem, detail) => logger.warn(problem, detail),
   );
+  visibility.start();
+  try {
+    return await processPartialResponse(
+      event,
+      (record: SQSRecord) => processRecord(record, context, batch, visibility).finally(() => batch.done()),
+      processor,
+      // Every failed record had its visibility set (or was put back): a failed invocation
+      // would add nothing but a function error.
+      { context, throwOnFullBatchFailure: false },
+    );
+  } finally {
+    await visibility.stop();
+  }
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -1,13 +1,22 @@
-import { backoffSeconds } from '../core/backoff';
 import type { ClaimCheck } from '../core/claim-check';
 import { AppError } from '../core/errors';
 import type { JobError, JobRecord } from '../core/job';
 import type { JobMessage } from '../core/job-message';
 import type { JobQueueClient } from '../core/job-queue-client';
-import { JobStore, type TransitionResult } from '../core/job-store';
+import type { JobStore, TransitionResult } from '../core/job-store';
 import { JobFailure } from '../jobs/job-failure';
 import type { JobLogger, JobTypeDefinition } from '../jobs/job-type';
 import { AttemptLease, DEFAULT_LEASE_TIMING, type LeaseLossReason, type LeaseTiming } from './attempt-lease';
+import {
+  attemptOfMessage,
+  cancellation,
+  claimAttempt,
+  completion,
+  type Ending,
+  recordEnding,
+  recordLostAttempt,
+  retryOrFail,
+} from './lifecycle';
 import { sanitizeErrorMessage } from './sanitize-error';
 
 export interface WorkerDependencies {
@@ -34,9 +43,19 @@ export interface WorkerDependencies {
 export interface InvocationBudget {
   /** Milliseconds left before the function itself is stopped. */
   readonly remainingMs: () => number;
+  /**
+   * Makes this message visible again after `seconds` instead of deleting it (the outcome is
+   * then `held`). @default the message keeps the visibility it has
+   */
+  readonly putBack?: (seconds: number) => Promise<void>;
 }
 
-/** What became of one message; everything but a thrown error deletes the message. */
+/**
+ * What became of one message; everything but `held` and a thrown error deletes the message.
+ * `recovered`: the message of a running attempt came back after its lease ran out, and the
+ * attempt was recorded as lost. `held`: it came back while the lease is live (the holder
+ * runs), and was put back until the lease's end.
+ */
 export type MessageOutcome =
   | 'gone'
   | 'stale'
@@ -46,7 +65,9 @@ export type MessageOutcome =
   | 'retrying'
   | 'failed'
   | 'cancelled'
-  | 'lost';
+  | 'lost'
+  | 'recovered'
+  | 'held';
 
 /** Early arrivals within this margin run now rather than being re-sent. */
 const DUE_TOLERANCE_MS = 1000;
@@ -54,13 +75,17 @@ const DUE_TOLERANCE_MS = 1000;
 const THROTTLE_DELAY_SECONDS = 1;
 /** Time kept back from the function's own deadline to record the outcome. */
 const DEADLINE_SAFETY_MS = 10_000;
+/** A message put back until its lease's end comes back this much later, so the lease has ended. */
+const LEASE_END_MARGIN_SECONDS = 1;
 
 type Abort = { readonly reason: 'TIMEOUT' | LeaseLossReason };
 
 /**
  * Handles one queue message: decides whether it is due, a duplicate or stale; claims
  * the job with a conditional update; runs the type's handler under a deadline and a
- * lease; records the outcome with another conditional update.
+ * lease; records the outcome with another conditional update. The message of an attempt
+ * still `processing` came back because its worker stopped extending it: it records the
+ * lost attempt once the lease has run out (lifecycle.ts).
  *
  * A retry is recorded as `retrying` with a backoff `runAt`; this message is then deleted
  * and the dispatcher (table stream, outbox) sends a fresh one for the next attempt. SQS
@@ -75,11 +100,14 @@ export const processJobMessage = async (
   const job = await deps.store.get(message.jobId);
   if (!job) return 'gone';
   const now = deps.clock();
+  const belongs = attemptOfMessage(job, message);
+  if (belongs === 'running') return recoverRunning(job, deps, budget, now);
+  if (belongs === 'stale') return 'stale';
 
   if ((job.status === 'delayed' || job.status === 'retrying') && job.runAt) {
     if (Date.parse(job.runAt) - now.getTime() > DUE_TOLERANCE_MS) {
       // Only the message the dispatcher sent for this runAt keeps the chain going.
-      if (message.runAt !== job.runAt || message.attempt !== job.attempts + 1) return 'stale';
+      if (message.runAt !== job.runAt) return 'stale';
       const refused = await deps.queue.send([{ priority: job.priority, message }]);
       if (refused.length > 0) throw new Error('Could not re-send a delayed job message');
       return 'rescheduled';
@@ -95,7 +123,7 @@ export const processJobMessage = async (
 
   // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
   const startedAt = deps.clock();
-  if (type && deps.admit && isClaimable(job, message) && !(await deps.admit(type, startedAt))) {
+  if (type && deps.admit && !(await deps.admit(type, startedAt))) {
     const refused = await deps.queue.send([
       { priority: job.priority, message, delaySeconds: THROTTLE_DELAY_SECONDS },
     ]);
@@ -103,55 +131,34 @@ export const processJobMessage = async (
     return 'throttled';
   }
 
-  const claimed = await claim(job, message, deps, startedAt);
+  const timing = deps.leaseTiming ?? DEFAULT_LEASE_TIMING;
+  const claimed = await claimAttempt(deps.store, job, message, startedAt, timing.leaseMs);
   if (!claimed) return 'stale';
   return run(claimed, deps, budget);
 };
 
-/** Whether this message could claim the job now (so a rate-limit token is worth taking). */
-const isClaimable = (job: JobRecord, message: JobMessage): boolean =>
-  message.attempt === job.attempts + 1 &&
-  (job.status === 'queued' || job.status === 'retrying' || job.status === 'delayed');
-
-const claim = async (
+/**
+ * The message of the running attempt is back: its worker stopped extending it. With the
+ * lease run out the attempt is lost (recorded conditionally on that lease); with the lease
+ * live its holder runs, and the message is put back until the lease's end, nothing written.
+ */
+const recoverRunning = async (
   job: JobRecord,
-  message: JobMessage,
   deps: WorkerDependencies,
-  startedAt: Date,
-): Promise<JobRecord | undefined> => {
-  if (message.attempt !== job.attempts + 1) return undefined;
-  let current = job;
-  if (current.status === 'delayed') {
-    const due = await deps.store.transition({
-      jobId: job.jobId,
-      from: ['delayed'],
-      to: 'queued',
-      at: startedAt.toISOString(),
-      expectedAttempts: job.attempts,
+  budget: InvocationBudget,
+  now: Date,
+): Promise<MessageOutcome> => {
+  const lost = await recordLostAttempt(deps, job, deps.findJobType(job.type), now);
+  if (lost.recorded) {
+    deps.logger(job).warn('The worker of this attempt stopped responding; attempt recorded as lost', {
       attempt: job.attempts,
-      remove: ['runAt'],
+      status: lost.ending.to,
     });
-    if (!due.ok) return undefined;
-    current = due.job;
+    return 'recovered';
   }
-  if (current.status !== 'queued' && current.status !== 'retrying') return undefined;
-  const timing = deps.leaseTiming ?? DEFAULT_LEASE_TIMING;
-  const leaseUntil = new Date(startedAt.getTime() + timing.leaseMs).toISOString();
-  const claimed = await deps.store.transition({
-    jobId: job.jobId,
-    from: [current.status],
-    to: 'processing',
-    at: startedAt.toISOString(),
-    expectedAttempts: current.attempts,
-    attempt: message.attempt,
-    set: {
-      attempts: message.attempt,
-      startedAt: startedAt.toISOString(),
-      ...JobStore.leaseAttributes(job.jobId, leaseUntil),
-    },
-    remove: ['error', 'cancelRequested', 'runAt'],
-  });
-  return claimed.ok ? claimed.job : undefined;
+  if (lost.leaseLeftMs === undefined) return 'stale';
+  await budget.putBack?.(Math.ceil(lost.leaseLeftMs / 1000) + LEASE_END_MARGIN_SECONDS);
+  return 'held';
 };
 
 const run = async (
@@ -207,7 +214,17 @@ const run = async (
     1000,
   );
   const deadline = setTimeout(() => abort('TIMEOUT'), deadlineMs);
-  const lease = new AttemptLease(deps.store, job.jobId, attempt, abort, deps.clock, deps.leaseTiming);
+  // The claim wrote the status and the lease: progress is coalesced from there on.
+  const claimedAt = job.startedAt ? new Date(job.startedAt) : deps.clock();
+  const lease = new AttemptLease(
+    deps.store,
+    job.jobId,
+    attempt,
+    abort,
+    deps.clock,
+    deps.leaseTiming,
+    claimedAt,
+  );
   lease.start();
 
   let outcome: { ok: true; result: unknown } | { ok: false; error: unknown } | undefined;
@@ -247,15 +264,8 @@ const run = async (
     return 'lost';
   }
   if (aborted?.reason === 'CANCELLED') {
-    const cancelled = await deps.store.transition({
-      jobId: job.jobId,
-      from: ['processing'],
-      to: 'cancelled',
-      at: deps.clock().toISOString(),
-      expectedAttempts: attempt,
-      attempt,
-      set: { completedAt: deps.clock().toISOString(), ...(lastProgress ? { progress: lastProgress } : {}) },
-    });
+    const end = deps.clock();
+    const cancelled = await recordEnding(deps, job, cancellation(job, end, lastProgress), end);
     logger.info('Job cancelled while running');
     return settled(cancelled, 'cancelled');
   }
@@ -267,25 +277,11 @@ const run = async (
     });
   }
   if (outcome?.ok) {
-    const finishedAt = deps.clock();
-    // Large fields move to S3 so the outcome always fits in the item.
-    const { set, remove } = await deps.claimCheck.fitUpdate(job, {
-      result: outcome.result,
-      completedAt: finishedAt.toISOString(),
-      durationMs: durationSince(job, finishedAt),
-      ...(lastProgress ? { progress: { ...lastProgress, percent: 100 } } : {}),
-    });
-    const completed = await deps.store.transition({
-      jobId: job.jobId,
-      from: ['processing'],
-      to: 'completed',
-      at: finishedAt.toISOString(),
-      expectedAttempts: attempt,
-      attempt,
-      set,
-      remove,
-    });
-    logger.info('Job completed', { durationMs: durationSince(job, finishedAt) });
+    const end = deps.clock();
+    // Large fields move to S3 (recordEnding's claim check) so the outcome always fits in the item.
+    const ending = completion(job, outcome.result, end, lastProgress);
+    const completed = await recordEnding(deps, job, ending, end);
+    logger.info('Job completed', { durationMs: ending.set.durationMs });
     return settled(completed, 'completed');
   }
   return recordFailure(job, deps, logger, toJobError(outcome?.error));
@@ -317,11 +313,8 @@ const refusalOf = (type: JobTypeDefinition, job: JobRecord): JobError | undefine
   return undefined;
 };
 
-const durationSince = (job: JobRecord, end: Date): number =>
-  job.startedAt ? Math.max(end.getTime() - Date.parse(job.startedAt), 0) : 0;
-
 const settled = (result: TransitionResult, outcome: MessageOutcome): MessageOutcome =>
-  // A failed condition means the sweep or a cancel got there first: nothing left to do.
+  // A failed condition means a lost-attempt record or a cancel got there first: nothing left to do.
   result.ok ? outcome : 'lost';
 
 export const toJobError = (error: unknown): JobError => {
@@ -338,43 +331,13 @@ const recordFailure = async (
   logger: JobLogger,
   error: JobError,
 ): Promise<MessageOutcome> => {
-  const attempt = job.attempts;
   const now = deps.clock();
-  const type = deps.findJobType(job.type);
-  if (error.retryable && attempt < job.maxAttempts && type) {
-    const delaySeconds = backoffSeconds(type.backoff, attempt);
-    const runAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
-    const { set, remove } = await deps.claimCheck.fitUpdate(job, { error, runAt });
-    const retrying = await deps.store.transition({
-      jobId: job.jobId,
-      from: ['processing'],
-      to: 'retrying',
-      at: now.toISOString(),
-      expectedAttempts: attempt,
-      attempt,
-      error,
-      set,
-      remove,
-    });
-    logger.warn('Job attempt failed; retrying', { error, attempt, runAt });
-    return settled(retrying, 'retrying');
+  const ending: Ending = retryOrFail(job, error, deps.findJobType(job.type), now);
+  const result = await recordEnding(deps, job, ending, now);
+  if (ending.to === 'retrying') {
+    logger.warn('Job attempt failed; retrying', { error, attempt: job.attempts, runAt: ending.set.runAt });
+    return settled(result, 'retrying');
   }
-  const { set, remove } = await deps.claimCheck.fitUpdate(job, {
-    error,
-    completedAt: now.toISOString(),
-    durationMs: durationSince(job, now),
-  });
-  const failed = await deps.store.transition({
-    jobId: job.jobId,
-    from: ['processing'],
-    to: 'failed',
-    at: now.toISOString(),
-    expectedAttempts: attempt,
-    attempt,
-    error,
-    set,
-    remove,
-  });
-  logger.error('Job failed', { error, attempt });
-  return settled(failed, 'failed');
+  logger.error('Job failed', { error, attempt: job.attempts });
+  return settled(result, 'failed');
 };

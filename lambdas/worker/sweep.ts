@@ -6,8 +6,6 @@ import { readConfig } from '../core/config';
 import { JobQueueClient } from '../core/job-queue-client';
 import { JobStore } from '../core/job-store';
 import { logger, metrics } from '../core/observability';
-import { findJobType } from '../jobs/registry';
-import { sweepStalledJobs } from './sweep-stalled-jobs';
 import { sweepStrandedJobs } from './sweep-stranded-jobs';
 
 const config = readConfig(['tableName', 'queueUrls', 'completedRetentionDays', 'failedRetentionDays']);
@@ -18,18 +16,16 @@ const store = new JobStore(documentClient, config.tableName, {
 const queue = new JobQueueClient(sqsClient, config.queueUrls);
 
 /**
- * Runs every minute (EventBridge); the event's contents do not matter. Recovers jobs
- * whose worker vanished (stalled), then jobs left waiting without a message (stranded).
+ * Runs every minute (EventBridge); the event's contents do not matter. Re-sends the
+ * messages of jobs left waiting without one (stranded). Stalled jobs (a lost worker) need
+ * no sweep: their own message resurfaces and its redelivery records the lost attempt
+ * (lambdas/worker/lifecycle.ts, message-visibility.ts).
  */
 export const handler = middy(async () => {
-  const clock = () => new Date();
-  const summary = await sweepStalledJobs({ store, findJobType, clock });
-  metrics.addMetric('StalledJobsRecovered', 'Count', summary.retried + summary.failed + summary.cancelled);
-  if (summary.examined > 0) logger.info('Stalled-job sweep', { ...summary });
-  const stranded = await sweepStrandedJobs({ store, queue, clock });
+  const stranded = await sweepStrandedJobs({ store, queue, clock: () => new Date() });
   metrics.addMetric('StrandedJobsResent', 'Count', stranded.resent);
   if (stranded.resent > 0) logger.warn('Re-sent the messages of jobs left waiting', { ...stranded });
-  return { ...summary, stranded };
+  return { stranded };
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -17,7 +17,7 @@ export interface JobTableProps {
  * Named anew when their projection changed (CloudFormation cannot change an index's
  * projection in place), over the same key attributes, so existing items are indexed again.
  */
-export const JOB_TABLE_INDEXES = { user: 'UserJobs', status: 'StatusJobs', lease: 'GSI3' } as const;
+export const JOB_TABLE_INDEXES = { user: 'UserJobs', status: 'StatusJobs' } as const;
 
 const READ_ACTIONS = [
   'dynamodb:GetItem',
@@ -74,13 +74,8 @@ export class JobTable extends Construct {
           sortKey: key('GSI2SK'),
           projectionType: dynamodb.ProjectionType.KEYS_ONLY,
         },
-        // Sparse: only running jobs carry a lease; the stalled-job sweep reads it.
-        {
-          indexName: JOB_TABLE_INDEXES.lease,
-          partitionKey: key('LEASEPK'),
-          sortKey: key('LEASESK'),
-          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-        },
+        // No lease index: a stalled job is found by its own message, whose visibility the
+        // worker keeps short while it runs (lambdas/worker/message-visibility.ts).
       ],
     });
   }

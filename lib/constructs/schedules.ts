@@ -21,15 +21,16 @@ export interface SchedulesProps extends FunctionTracingProps {
   readonly queues: PriorityQueues;
   readonly completedRetentionDays: number;
   readonly failedRetentionDays: number;
-  /** How often stalled jobs are looked for. @default Duration.minutes(1) */
+  /** How often jobs left waiting without a message are looked for. @default Duration.minutes(1) */
   readonly sweepInterval?: Duration;
   /** Jobs submitted on a schedule. @default analytics.rollup every 5 minutes */
   readonly scheduledJobs?: ScheduledJob[];
 }
 
 /**
- * Periodic work: the stalled-job sweep, and rules that submit jobs on a schedule (each a
- * normal job, so it gets retries, statistics and an audit trail like any other).
+ * Periodic work: the stranded-job sweep, and rules that submit jobs on a schedule (each a
+ * normal job, so it gets retries, statistics and an audit trail like any other). Stalled
+ * jobs (a lost worker) need no sweep: their own message's visibility brings them back.
  */
 export class Schedules extends Construct {
   readonly sweep: JobQueueFunction;
@@ -44,7 +45,7 @@ export class Schedules extends Construct {
     this.sweep = new JobQueueFunction(this, 'Sweep', {
       tracing: props.tracing,
       entry: 'lambdas/worker/sweep.ts',
-      description: 'Recovers stalled jobs (lost worker) and re-sends messages of jobs left waiting',
+      description: 'Re-sends the messages of jobs left waiting',
       timeout: Duration.seconds(60),
       environment: {
         [ENV.tableName]: props.table.table.tableName,
@@ -55,7 +56,7 @@ export class Schedules extends Construct {
     props.table.grantReadWriteData(this.sweep);
     props.queues.grantSend(this.sweep);
     new events.Rule(this, 'SweepRule', {
-      description: 'Stalled-job sweep',
+      description: 'Stranded-job sweep',
       schedule: events.Schedule.rate(props.sweepInterval ?? Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.sweep, { retryAttempts: 2 })],
     });

@@ -53,6 +53,13 @@ export interface WorkersProps extends FunctionTracingProps {
   readonly memorySize?: number;
   /** @default workerTimeout() — the longest job type's timeout + 30 s */
   readonly timeout?: Duration;
+  /**
+   * Seconds a worker's lease on a running job lasts (3–300). A silent job renews it every
+   * third of that, and the invocation keeps its messages invisible for twice that: a crashed
+   * worker's job is recovered after about two leases. Shorter means faster recovery and
+   * cancel for more writes. @default 30
+   */
+  readonly leaseSeconds?: number;
   readonly completedRetentionDays: number;
   readonly failedRetentionDays: number;
   /**
@@ -87,6 +94,7 @@ export class Workers extends Construct {
   constructor(scope: Construct, id: string, props: WorkersProps) {
     super(scope, id);
     const batchSize = requireIntegerInRange(this, 'batchSize', props.batchSize ?? 10, 1, 10);
+    const leaseSeconds = requireIntegerInRange(this, 'leaseSeconds', props.leaseSeconds ?? 30, 3, 300);
     const emailFrom = props.emailFrom ?? 'no-reply@example.com';
     const emailDomain = EMAIL_ADDRESS.exec(emailFrom)?.[1];
     if (!emailDomain)
@@ -140,6 +148,7 @@ export class Workers extends Construct {
           [ENV.bucketName]: props.files.bucket.bucketName,
           [ENV.queueUrls]: JSON.stringify(props.queues.queueUrls),
           [ENV.workerPriority]: priority,
+          [ENV.workerLeaseSeconds]: String(leaseSeconds),
           [ENV.completedRetentionDays]: String(props.completedRetentionDays),
           [ENV.failedRetentionDays]: String(props.failedRetentionDays),
           [ENV.emailFrom]: emailFrom,
@@ -155,6 +164,9 @@ export class Workers extends Construct {
       props.files.grantWorkerAccess(worker);
       // Long delays are chained by re-sending into the job's priority queue.
       props.queues.grantSend(worker);
+      // The event source grants the worker sqs:ChangeMessageVisibility on its own queue (and
+      // only there), which is all the stalled-job detection needs (message-visibility.ts).
+
       const source = new SqsEventSource(props.queues.queues[priority], {
         batchSize,
         maxBatchingWindow: props.maxBatchingWindow,

@@ -19,7 +19,7 @@ describe('job table', () => {
     });
   });
 
-  test('has the user, status and sparse lease indexes, each projecting only what its readers need', () => {
+  test('has the user and status indexes, each projecting only what its readers need, and no lease index', () => {
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       GlobalSecondaryIndexes: Match.arrayWith([
         {
@@ -39,9 +39,20 @@ describe('job table', () => {
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
-        Match.objectLike({ IndexName: 'GSI3', Projection: { ProjectionType: 'KEYS_ONLY' } }),
       ]),
     });
+    // Stalled jobs surface through their own message's visibility: no index is re-keyed
+    // by every lease renewal.
+    const tables = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'));
+    expect(tables).toHaveLength(1);
+    const properties = tables[0]?.Properties ?? {};
+    const indexes = properties.GlobalSecondaryIndexes as { IndexName: string }[];
+    expect(indexes.map((index) => index.IndexName)).not.toContain('GSI3');
+    const attributes = (properties.AttributeDefinitions as { AttributeName: string }[]).map(
+      (attribute) => attribute.AttributeName,
+    );
+    expect(attributes).not.toContain('LEASEPK');
+    expect(attributes).not.toContain('LEASESK');
   });
 
   test('is kept when the stack is deleted, and deletion protection follows the prop', () => {
@@ -62,5 +73,6 @@ describe('job table', () => {
     expect(resources).toContain('/index/UserJobs');
     expect(resources).toContain('/index/StatusJobs');
     expect(resources).not.toContain('/index/*');
+    expect(resources).not.toContain('/index/GSI3');
   });
 });

@@ -162,7 +162,7 @@ describe('file store', () => {
 });
 
 describe('schedules', () => {
-  test('the stalled-job sweep runs every minute', () => {
+  test('the stranded-job sweep runs every minute (stalled jobs need none: their messages resurface)', () => {
     const rule = logicalId(template, 'AWS::Events::Rule', /^SchedulesSweepRule/);
     expect(resources[rule]?.Properties.ScheduleExpression).toBe('rate(1 minute)');
     expect(resources[rule]?.Properties.Targets[0].Arn['Fn::GetAtt'][0]).toMatch(/^SchedulesSweep/);
@@ -290,6 +290,14 @@ describe('context validation', () => {
       }),
     ).toMatchObject({ emailRecipientDomains: ['example.com'], emailDailyQuota: 10, uploadsPerDay: 20 });
     expect(read({})).toMatchObject({ emailRecipientDomains: undefined, emailDailyQuota: undefined });
+  });
+
+  test('reads the workers’ lease', () => {
+    expect(read({}).workerLeaseSeconds).toBeUndefined();
+    expect(read({ 'jobqueue:workerLeaseSeconds': '10' }).workerLeaseSeconds).toBe(10);
+    expect(() => read({ 'jobqueue:workerLeaseSeconds': 'short' })).toThrow(
+      /jobqueue:workerLeaseSeconds must be a number/,
+    );
   });
 
   test('reads the tracing switch: off unless "active"', () => {

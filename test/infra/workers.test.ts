@@ -109,6 +109,51 @@ describe('workers', () => {
     expect(actions.filter((action: string) => action.endsWith('*'))).toEqual([]);
   });
 
+  test('each worker may change the visibility of its own queue’s messages only (stalled-job detection)', () => {
+    const queueArns = Object.fromEntries(
+      PRIORITIES.map((name) => [
+        name,
+        logicalId(template, 'AWS::SQS::Queue', new RegExp(`^Queues${name}Queue[0-9A-F]{8}$`)),
+      ]),
+    );
+    for (const name of PRIORITIES) {
+      const role = logicalId(template, 'AWS::IAM::Role', new RegExp(`^Workers${name}WorkerRole[0-9A-F]{8}$`));
+      const statements = Object.values(
+        template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
+      ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+      const visibility = statements.filter((statement) =>
+        [statement.Action].flat().includes('sqs:ChangeMessageVisibility'),
+      );
+      expect(visibility.map((statement) => statement.Resource)).toEqual([
+        { 'Fn::GetAtt': [queueArns[name], 'Arn'] },
+      ]);
+    }
+  });
+
+  test('each worker gets the lease its stalled-job detection is timed by: 30 s unless configured', () => {
+    const leases = (synthesized: ReturnType<typeof synth>['template']) =>
+      PRIORITIES.map((name) => {
+        const worker = logicalId(
+          synthesized,
+          'AWS::Lambda::Function',
+          new RegExp(`^Workers${name}Worker[0-9A-F]{8}$`),
+        );
+        return synthesized.toJSON().Resources[worker].Properties.Environment.Variables.WORKER_LEASE_SECONDS;
+      });
+    expect(leases(template)).toEqual(['30', '30', '30', '30']);
+    expect(leases(synth({ workerLeaseSeconds: 10 }).template)).toEqual(['10', '10', '10', '10']);
+    expect(() => synth({ workerLeaseSeconds: 2 })).toThrow(
+      /leaseSeconds must be an integer from 3 to 300, got 2/,
+    );
+  });
+
+  test('the queues keep their long visibility timeout (≥ 6 × the worker timeout): the worker shortens it per message', () => {
+    for (const name of PRIORITIES) {
+      const queue = logicalId(template, 'AWS::SQS::Queue', new RegExp(`^Queues${name}Queue[0-9A-F]{8}$`));
+      expect(template.toJSON().Resources[queue].Properties.VisibilityTimeout).toBe(6 * 330);
+    }
+  });
+
   test('every worker ships the parse thread its uploads are read in', () => {
     for (const name of PRIORITIES) {
       const worker = logicalId(

@@ -1,11 +1,14 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  ChangeMessageVisibilityBatchCommand,
+  CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { api, eventually, stack, submit, untilStatus } from './support/client';
+import { api, eventually, sleep, stack, submit, untilStatus } from './support/client';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const sqs = () =>
@@ -19,7 +22,7 @@ const dynamo = () =>
   new DynamoDBClient({ region: stack().region, endpoint: stack().endpoints.dynamodb, credentials });
 
 describe('crashes', () => {
-  test('a worker that dies mid-job loses that attempt only: the sweep records WORKER_LOST, its batch neighbours finish', async () => {
+  test('a worker that dies mid-job loses that attempt only: its message resurfaces and records WORKER_LOST, its batch neighbours finish', async () => {
     // Submitted together, the four jobs reach one worker invocation as one SQS batch.
     const batch = await api('POST', '/v1/jobs/batch', {
       user: 'admin',
@@ -39,17 +42,43 @@ describe('crashes', () => {
         attempts: 1,
       });
     }
-    // Lease 30 s + one sweep tick.
-    const failed = await untilStatus('admin', crash?.jobId ?? '', ['failed', 'completed'], 90_000);
+    // The crashed invocation's messages resurface once their shortened visibility runs out
+    // (2 × the tests' 10 s lease; the queue's own timeout is 33 minutes): the redelivery finds
+    // the lease over and records the lost attempt.
+    const failed = await untilStatus('admin', crash?.jobId ?? '', ['failed', 'completed'], 60_000);
     expect(failed).toMatchObject({
       status: 'failed',
       attempts: 1,
-      error: { code: 'WORKER_LOST' },
+      error: { code: 'WORKER_LOST', retryable: false },
+      durationMs: expect.any(Number),
     });
+    expect(Date.parse(failed.completedAt) - Date.parse(failed.startedAt)).toBeLessThan(45_000);
+    const events = (await api('GET', `/v1/jobs/${crash?.jobId}/events`, { user: 'admin' })).body.events;
+    expect(events.map((event: { to: string }) => event.to)).toEqual(['queued', 'processing', 'failed']);
 
     // The crash ended one execution environment only: the next job runs on a fresh one.
     const next = await submit('judy', { type: 'system.simulate', payload: { durationMs: 10 } });
     await untilStatus('judy', next.jobId, ['completed']);
+  });
+
+  test('a crashed attempt with attempts left is retried after its lost attempt is recorded', async () => {
+    const job = await submit('admin', {
+      type: 'system.simulate',
+      payload: { durationMs: 400, steps: 2, crash: true },
+      maxAttempts: 2,
+    });
+    // Every attempt crashes: attempt 1 is recorded lost (retrying), attempt 2 too (failed).
+    const failed = await untilStatus('admin', job.jobId, ['failed', 'completed'], 100_000);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'WORKER_LOST' } });
+    const events = (await api('GET', `/v1/jobs/${job.jobId}/events`, { user: 'admin' })).body.events;
+    expect(events.map((event: { to: string }) => event.to)).toEqual([
+      'queued',
+      'processing',
+      'retrying',
+      'processing',
+      'failed',
+    ]);
+    expect(events[2].error).toMatchObject({ code: 'WORKER_LOST', retryable: true });
   });
 
   test('a poison message ends in the dead-letter queue after maxReceiveCount receives', async () => {
@@ -91,7 +120,57 @@ describe('wiring, read back with the AWS SDK', () => {
     }
   });
 
-  test('the table has its stream, TTL on expiresAt and the three indexes', async () => {
+  test('the local SQS honours visibility changes of messages in flight, as SQS does (the stalled-job detector)', async () => {
+    const client = sqs();
+    const { QueueUrl } = await client.send(
+      new CreateQueueCommand({
+        QueueName: `visibility-check-${Date.now()}`,
+        Attributes: { VisibilityTimeout: '600' },
+      }),
+    );
+    try {
+      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'm' }));
+      const receive = async () =>
+        (
+          await client.send(
+            new ReceiveMessageCommand({
+              QueueUrl,
+              WaitTimeSeconds: 0,
+              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            }),
+          )
+        ).Messages ?? [];
+      const change = (receiptHandle: string | undefined, seconds: number) =>
+        client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl,
+            Entries: [{ Id: '0', ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }],
+          }),
+        );
+      const [first] = await receive();
+      // Shortened from the queue's 600 s: hidden for 2 s, then receivable again.
+      expect((await change(first?.ReceiptHandle, 2)).Successful).toEqual([{ Id: '0' }]);
+      expect(await receive()).toEqual([]);
+      await sleep(2500);
+      const [again] = await receive();
+      expect(again?.Body).toBe('m');
+      expect(again?.Attributes?.ApproximateReceiveCount).toBe('2');
+      // The first receive's handle is void now: a late extension by a dead worker's invocation fails.
+      expect((await change(first?.ReceiptHandle, 60)).Failed).toEqual([
+        expect.objectContaining({ Id: '0', SenderFault: true }),
+      ]);
+      // Extended before it runs out, it stays hidden past its first deadline.
+      await change(again?.ReceiptHandle, 2);
+      await sleep(1500);
+      await change(again?.ReceiptHandle, 2);
+      await sleep(1500);
+      expect(await receive()).toEqual([]);
+    } finally {
+      await client.send(new DeleteQueueCommand({ QueueUrl }));
+    }
+  });
+
+  test('the table has its stream, TTL on expiresAt, and no lease index', async () => {
     const client = dynamo();
     const { Table } = await client.send(new DescribeTableCommand({ TableName: stack().tableName }));
     expect(Table?.StreamSpecification).toMatchObject({
@@ -99,7 +178,6 @@ describe('wiring, read back with the AWS SDK', () => {
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     });
     expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
-      'GSI3',
       'StatusJobs',
       'UserJobs',
     ]);

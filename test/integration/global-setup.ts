@@ -1,7 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { TEST_LOCAL_DIR, TEST_PORTS, TEST_SWEEP_INTERVAL_MS, TEST_USERS } from './support/environment';
+import {
+  TEST_LOCAL_DIR,
+  TEST_PORTS,
+  TEST_SWEEP_INTERVAL_MS,
+  TEST_USERS,
+  TEST_WORKER_LEASE_SECONDS,
+} from './support/environment';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -29,6 +35,7 @@ export default async function globalSetup(): Promise<void> {
       `--queues-port=${TEST_PORTS.queues}`,
       `--dashboard-port=${TEST_PORTS.dashboard}`,
       `--sweep-interval-ms=${TEST_SWEEP_INTERVAL_MS}`,
+      `--worker-lease-seconds=${TEST_WORKER_LEASE_SECONDS}`,
     ],
     // Its own process group, so the teardown can end the whole tree (tsx, node, Java).
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },

@@ -132,7 +132,8 @@ describe('cancel', () => {
       const cancelledAt = Date.now();
       const cancelled = await untilStatus('frank', job.jobId, ['cancelled', 'completed']);
       expect(cancelled.status).toBe('cancelled');
-      // Cooperative: the worker sees the flag on its next lease renewal (every 10 s), not at once.
+      // Cooperative: the worker sees the flag on its next write (a progress write, or the lease
+      // renewal after a third of a lease without one), not at once.
       expect(Date.now() - cancelledAt).toBeLessThan(30_000);
       const last = await socket.next((frame) => frame.type === 'job.cancelled');
       expect(last.jobId).toBe(job.jobId);

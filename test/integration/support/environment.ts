@@ -13,8 +13,13 @@ export const TEST_PORTS = {
   dashboard: base + 4,
 };
 export const TEST_LOCAL_DIR = path.join('.local', 'test');
-/** The sweep runs every minute in AWS; the tests run it every 2 s to observe a stall sooner. */
+/** The stranded-job sweep runs every minute in AWS; the tests run it every 2 s. */
 export const TEST_SWEEP_INTERVAL_MS = 2000;
+/**
+ * A worker's lease in AWS is 30 s (a crash is recovered in about a minute); the tests use
+ * 10 s, so a crashed worker's message resurfaces after 20 s and a cancel is seen in ≤ 3.4 s.
+ */
+export const TEST_WORKER_LEASE_SECONDS = 10;
 /** Users the global setup issues tokens for. */
 // Each test file has users of its own (besides read-only checks), so files running in
 // parallel never see each other's jobs, counters or rate windows.

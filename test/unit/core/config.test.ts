@@ -37,6 +37,17 @@ describe('readConfig (settings read once, at cold start)', () => {
     });
   });
 
+  test('the worker lease is 30 s unless set, and 3–300 s when set', () => {
+    expect(readConfig(['workerLeaseSeconds'], {})).toEqual({ workerLeaseSeconds: 30 });
+    expect(readConfig(['workerLeaseSeconds'], { WORKER_LEASE_SECONDS: '10' })).toEqual({
+      workerLeaseSeconds: 10,
+    });
+    for (const value of ['2', '301', '7.5'])
+      expect(
+        failure(() => readConfig(['workerLeaseSeconds'], { WORKER_LEASE_SECONDS: value })).message,
+      ).toMatch(/^Invalid configuration: WORKER_LEASE_SECONDS: /);
+  });
+
   test('the JWT audience is a comma-separated list, trimmed, without empty entries', () => {
     expect(readConfig(['jwtAudience'], { JWT_AUDIENCE: ' web , ,mobile,' })).toEqual({
       jwtAudience: ['web', 'mobile'],

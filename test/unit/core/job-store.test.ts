@@ -87,17 +87,7 @@ describe('constants and mapping helpers', () => {
     expect(isExpired({ expiresAt }, NOW)).toBe(expired);
   });
 
-  test('lease attributes place a running job in its lease shard, sorted by lease end', () => {
-    expect(JobStore.leaseAttributes('j1', AT)).toEqual({
-      leaseUntil: AT,
-      LEASEPK: keys.leasePartition('j1'),
-      LEASESK: `${AT}#j1`,
-    });
-    expect(keys.leasePartition('j1')).toMatch(/^LEASE#[0-3]$/);
-  });
-
-  test('the sweep reads four lease shards and eight status shards', () => {
-    expect(store.leasePartitions()).toEqual(['LEASE#0', 'LEASE#1', 'LEASE#2', 'LEASE#3']);
+  test('the sweep reads eight status shards', () => {
     expect(store.statusPartitions('failed')).toEqual(
       Array.from({ length: 8 }, (_, shard) => `STATUS#failed#${shard}`),
     );
@@ -519,7 +509,7 @@ describe('transition', () => {
     at: AT,
     expectedAttempts: 0,
     attempt: 1,
-    set: { attempts: 1, startedAt: AT, ...JobStore.leaseAttributes(JOB_ID, LEASE) },
+    set: { attempts: 1, startedAt: AT, leaseUntil: LEASE },
   };
 
   test('a job starting to run: one conditional update with the exact expression', async () => {
@@ -527,7 +517,6 @@ describe('transition', () => {
       status: 'processing',
       attempts: 1,
       GSI2PK: 'STATUS#processing#1',
-      LEASEPK: 'L',
     });
     dynamo.on(UpdateCommand).resolves({ Attributes: after });
     const result = await store.transition({ ...start, from: [...start.from] });
@@ -537,7 +526,7 @@ describe('transition', () => {
         TableName: 'jobs-test',
         Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' },
         UpdateExpression:
-          'SET #s0 = :s0, #s1 = :s1, #s2 = :s2, #s3 = :s3, #s4 = :s4, #s5 = :s5, #s6 = :s6, ' +
+          'SET #s0 = :s0, #s1 = :s1, #s2 = :s2, #s3 = :s3, #s4 = :s4, ' +
           '#events = list_append(if_not_exists(#events, :empty), :events) ADD #version :one REMOVE #r0, #r1, #r2',
         ConditionExpression: 'attribute_exists(PK) AND #status IN (:from0) AND #attempts = :expectedAttempts',
         ExpressionAttributeNames: {
@@ -548,8 +537,6 @@ describe('transition', () => {
           '#s2': 'attempts',
           '#s3': 'startedAt',
           '#s4': 'leaseUntil',
-          '#s5': 'LEASEPK',
-          '#s6': 'LEASESK',
           '#r0': 'GSI2PK',
           '#r1': 'GSI2SK',
           '#r2': 'expiresAt',
@@ -564,8 +551,6 @@ describe('transition', () => {
           ':s2': 1,
           ':s3': AT,
           ':s4': LEASE,
-          ':s5': keys.leasePartition(JOB_ID),
-          ':s6': `${LEASE}#${JOB_ID}`,
           ':events': [{ at: AT, from: 'queued', to: 'processing', attempt: 1 }],
           ':from0': 'queued',
           ':expectedAttempts': 0,
@@ -593,9 +578,7 @@ describe('transition', () => {
       await store.transition({ jobId: JOB_ID, from: [from], to, at: AT, attempt: 1, remove: ['progress'] });
       const decoded = decodeUpdate(updates()[0]);
       expect(decoded.set.expiresAt).toBe(AT_SECONDS + days * DAY);
-      expect(decoded.remove).toEqual(
-        expect.arrayContaining(['progress', 'leaseUntil', 'LEASEPK', 'LEASESK', 'cancelRequested']),
-      );
+      expect(decoded.remove).toEqual(expect.arrayContaining(['progress', 'leaseUntil', 'cancelRequested']));
       expect(decoded.remove).not.toContain('expiresAt');
       expect(decoded.condition).toBe('attribute_exists(PK) AND #status IN (:from0)');
       expect(decoded.values).not.toHaveProperty(':expectedAttempts');
@@ -666,7 +649,7 @@ describe('transition', () => {
     expect(decoded.values[':events']).toEqual([
       { at: AT, from: 'processing', to: 'retrying', attempt: 1, error },
     ]);
-    expect(decoded.remove.sort()).toEqual(['LEASEPK', 'LEASESK', 'expiresAt', 'leaseUntil']);
+    expect(decoded.remove.sort()).toEqual(['expiresAt', 'leaseUntil']);
   });
 
   test('without an error neither the job nor the event gets one', async () => {
@@ -704,7 +687,7 @@ describe('transition', () => {
     ]);
   });
 
-  test('the sweep’s transition also requires the lease it saw', async () => {
+  test('a lost attempt’s transition also requires the lease it saw', async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: storedJob({ status: 'retrying' }) });
     await store.transition({
       jobId: JOB_ID,
@@ -854,14 +837,13 @@ describe('renewLease', () => {
       {
         TableName: 'jobs-test',
         Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' },
-        UpdateExpression: 'SET leaseUntil = :leaseUntil, LEASESK = :leaseSort, updatedAt = :updatedAt',
+        UpdateExpression: 'SET leaseUntil = :leaseUntil, updatedAt = :updatedAt',
         ConditionExpression: '#status = :processing AND #attempts = :attempt',
         ExpressionAttributeNames: { '#status': 'status', '#attempts': 'attempts' },
         ExpressionAttributeValues: {
           ':processing': 'processing',
           ':attempt': 2,
           ':leaseUntil': LEASE,
-          ':leaseSort': `${LEASE}#${JOB_ID}`,
           ':updatedAt': NOW.toISOString(),
         },
         ReturnValues: 'ALL_NEW',
@@ -875,7 +857,7 @@ describe('renewLease', () => {
     await store.renewLease(JOB_ID, 1, LEASE, { progress, set: { estimatedCompletionAt: LEASE } });
     const input = updates()[0];
     expect(input?.UpdateExpression).toBe(
-      'SET leaseUntil = :leaseUntil, LEASESK = :leaseSort, updatedAt = :updatedAt, #f0 = :f0, #f1 = :f1',
+      'SET leaseUntil = :leaseUntil, updatedAt = :updatedAt, #f0 = :f0, #f1 = :f1',
     );
     expect(input?.ExpressionAttributeNames).toEqual({
       '#status': 'status',
@@ -905,30 +887,6 @@ describe('renewLease', () => {
 });
 
 describe('sweep queries', () => {
-  test('findExpiredLeases reads one lease shard page by page for leases ended before now', async () => {
-    dynamo
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [{ PK: 'JOB#j1' }, { PK: 'JOB#j2' }], LastEvaluatedKey: { PK: 'JOB#j2' } })
-      .resolvesOnce({ LastEvaluatedKey: { PK: 'JOB#j3' } })
-      .resolvesOnce({ Items: [{ PK: 'JOB#j4' }] });
-    await expect(store.findExpiredLeases('LEASE#2', AT)).resolves.toEqual([
-      { jobId: 'j1' },
-      { jobId: 'j2' },
-      { jobId: 'j4' },
-    ]);
-    expect(queries()).toEqual([
-      {
-        TableName: 'jobs-test',
-        IndexName: 'GSI3',
-        KeyConditionExpression: 'LEASEPK = :pk AND LEASESK < :now',
-        ExpressionAttributeValues: { ':pk': 'LEASE#2', ':now': AT },
-        ExclusiveStartKey: undefined,
-      },
-      expect.objectContaining({ ExclusiveStartKey: { PK: 'JOB#j2' } }),
-      expect.objectContaining({ ExclusiveStartKey: { PK: 'JOB#j3' } }),
-    ]);
-  });
-
   test('findInStatusPartition reads up to limit job ids created before the given time, keys only', async () => {
     dynamo.on(QueryCommand).resolves({ Items: [{ PK: 'JOB#j1' }, { PK: 'JOB#j2' }] });
     await expect(store.findInStatusPartition('STATUS#failed#3', AT, 50)).resolves.toEqual(['j1', 'j2']);

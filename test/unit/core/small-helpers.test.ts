@@ -142,9 +142,6 @@ describe('table keys', () => {
     expect(keys.userIndexPartition('u')).toBe('USER#u');
     expect(keys.statusIndexPartition('queued', 'j')).toMatch(/^STATUS#queued#[0-7]$/);
     expect(keys.statusIndexPartitionOfShard('failed', 3)).toBe('STATUS#failed#3');
-    expect(keys.leasePartition('j')).toMatch(/^LEASE#[0-3]$/);
-    expect(keys.leasePartitionOfShard(2)).toBe('LEASE#2');
-    expect(keys.leaseSort('2026-11-23T10:05:00.000Z', 'j')).toBe('2026-11-23T10:05:00.000Z#j');
     expect(keys.idempotency('u', 'k')).toEqual({ PK: 'IDEM#u#k', SK: 'IDEM' });
     expect(keys.rateWindow('u', '2026-11-23T10:15')).toEqual({ PK: 'RATE#u', SK: '2026-11-23T10:15' });
     expect(keys.dailyQuota('emails', 'u', '2026-11-23')).toEqual({ PK: 'QUOTA#emails#u', SK: '2026-11-23' });
@@ -158,7 +155,8 @@ describe('table keys', () => {
     expect(keys.jobSubscription('j')).toBe('SUB#j');
     expect(keys.userSubscription('u')).toBe('SUB#USER#u');
     expect(keys.subscriptionSort('c')).toBe('CONN#c');
-    expect(INDEX).toEqual({ user: 'UserJobs', status: 'StatusJobs', lease: 'GSI3' });
+    // No lease index: stalled jobs surface through their own message (lambdas/worker/lifecycle.ts).
+    expect(INDEX).toEqual({ user: 'UserJobs', status: 'StatusJobs' });
     expect(scopes.all).toBe('ALL');
     expect(scopes.user('u')).toBe('USER#u');
   });
@@ -166,8 +164,7 @@ describe('table keys', () => {
   test('shards spread job ids and stay stable for one id', () => {
     const ids = Array.from({ length: 200 }, (_, index) => `job-${index}`);
     expect(new Set(ids.map((id) => keys.statusIndexPartition('queued', id))).size).toBe(8);
-    expect(new Set(ids.map((id) => keys.leasePartition(id))).size).toBe(4);
-    expect(keys.leasePartition('job-1')).toBe(keys.leasePartition('job-1'));
+    expect(keys.statusIndexPartition('queued', 'job-1')).toBe(keys.statusIndexPartition('queued', 'job-1'));
   });
 });
 

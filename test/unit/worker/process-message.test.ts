@@ -1,13 +1,15 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { z } from 'zod';
 import { JobFailure } from '../../../lambdas/jobs/job-failure';
 import { defineJobType, type JobHandler, type JobTypeDefinition } from '../../../lambdas/jobs/job-type';
+import { WORKER_LOST } from '../../../lambdas/worker/lifecycle';
 import { processJobMessage, type WorkerDependencies } from '../../../lambdas/worker/process-message';
 import { JOB_ID, storedJob } from '../support/api-dependencies';
 import { JobTableFake } from '../support/job-table-fake';
+import { decodeUpdate } from '../support/update-expression';
 import { workerDependencies } from '../support/worker-dependencies';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -55,8 +57,50 @@ describe('processJobMessage', () => {
     expect(claim?.ExpressionAttributeValues?.[':expectedAttempts']).toBe(0);
   });
 
-  test('a duplicate delivery of an attempt already running is dropped without running again', async () => {
-    const table = new JobTableFake(dynamo, storedJob({ status: 'processing', attempts: 1 }));
+  test('the message of a running attempt whose lease is live is put back until the lease ends, nothing written', async () => {
+    const leaseUntil = new Date(Date.now() + 12_300).toISOString();
+    const table = new JobTableFake(dynamo, storedJob({ status: 'processing', attempts: 1, leaseUntil }));
+    const run = jest.fn(async () => 'ran');
+    handler = run;
+    const putBack = jest.fn(async (_seconds: number) => {});
+    expect(
+      await processJobMessage({ jobId: JOB_ID, attempt: 1 }, dependencies(), { ...budget, putBack }),
+    ).toBe('held');
+    expect(run).not.toHaveBeenCalled();
+    expect(table.updates).toHaveLength(0);
+    // 12.3 s left, rounded up, and a second so the lease has surely ended when it is back.
+    expect(putBack.mock.calls).toEqual([[14]]);
+  });
+
+  test('the message of a running attempt whose lease ran out records the lost attempt, conditional on that lease', async () => {
+    const leaseUntil = new Date(Date.now() - 1000).toISOString();
+    const table = new JobTableFake(
+      dynamo,
+      storedJob({ status: 'processing', attempts: 1, leaseUntil, startedAt: leaseUntil }),
+    );
+    const run = jest.fn(async () => 'ran');
+    handler = run;
+    const putBack = jest.fn(async (_seconds: number) => {});
+    expect(
+      await processJobMessage({ jobId: JOB_ID, attempt: 1 }, dependencies(), { ...budget, putBack }),
+    ).toBe('recovered');
+    expect(run).not.toHaveBeenCalled();
+    expect(putBack).not.toHaveBeenCalled();
+    expect(table.updates).toHaveLength(1);
+    const write = decodeUpdate(table.updates[0]);
+    expect(write.set).toMatchObject({ status: 'retrying', error: WORKER_LOST });
+    expect(write.condition).toBe(
+      'attribute_exists(PK) AND #status IN (:from0) AND #attempts = :expectedAttempts AND #leaseUntil = :expectedLease',
+    );
+    expect(write.values).toMatchObject({
+      ':from0': 'processing',
+      ':expectedAttempts': 1,
+      ':expectedLease': leaseUntil,
+    });
+  });
+
+  test('a message of an attempt long over is dropped without a write', async () => {
+    const table = new JobTableFake(dynamo, storedJob({ status: 'processing', attempts: 2 }));
     const run = jest.fn(async () => 'ran');
     handler = run;
     expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, dependencies(), budget)).toBe('stale');
@@ -168,6 +212,49 @@ describe('processJobMessage', () => {
     expect(table.item?.progress).toEqual({ percent: 100, stage: 'parsing', message: 'page 2 of 5' });
   });
 
+  test('a 10 ms job writes only its claim and its completion, which carries its progress', async () => {
+    const table = new JobTableFake(dynamo, storedJob());
+    handler = async ({ progress }) => {
+      await progress({ percent: 50, stage: 'half' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await progress({ percent: 90, stage: 'almost' });
+      return 'done';
+    };
+    // The worker's own timing: progress coalesced for 500 ms from the claim on.
+    const deps = workerDependencies((name) => (name === 'system.simulate' ? testType() : undefined));
+    expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, deps, budget)).toBe('completed');
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(2);
+    const [claim, completion] = table.updates.map(decodeUpdate);
+    expect(claim?.set).toMatchObject({ status: 'processing', attempts: 1 });
+    expect(claim?.set).not.toHaveProperty('progress');
+    expect(completion?.set).toMatchObject({
+      status: 'completed',
+      result: 'done',
+      progress: { percent: 100, stage: 'almost' },
+    });
+  });
+
+  test('a longer job’s progress is written after the claim (processing before progress), coalesced', async () => {
+    const table = new JobTableFake(dynamo, storedJob());
+    handler = async ({ progress }) => {
+      await progress({ percent: 10 });
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await progress({ percent: 60 });
+      await progress({ percent: 70 });
+      return 'done';
+    };
+    const deps = workerDependencies((name) => (name === 'system.simulate' ? testType() : undefined));
+    expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, deps, budget)).toBe('completed');
+    const written = table.updates.map(decodeUpdate);
+    // The claim; 10 % at 500 ms; 60 % and 70 % coalesced into the completion (< 500 ms after).
+    expect(written.map((write) => write.set.status ?? write.set.progress)).toEqual([
+      'processing',
+      { percent: 10 },
+      'completed',
+    ]);
+    expect(written[2]?.set.progress).toEqual({ percent: 100 });
+  });
+
   test('an unregistered job type fails without retrying', async () => {
     const table = new JobTableFake(dynamo, storedJob({ type: 'gone.type' }));
     expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, dependencies(), budget)).toBe('failed');
@@ -193,7 +280,7 @@ describe('processJobMessage', () => {
     expect(table.statuses).toEqual(['queued', 'processing', 'completed']);
   });
 
-  test('a lost lease (the sweep took the job) drops the attempt without recording an outcome', async () => {
+  test('a lost lease (its redelivered message recorded the attempt as lost) drops the attempt without recording an outcome', async () => {
     const table = new JobTableFake(dynamo, storedJob());
     handler = ({ signal }) => {
       if (table.item) Object.assign(table.item, { status: 'retrying', attempts: 1 });

@@ -27,7 +27,9 @@ export const isDispatchedChange = (
   newStatus: string | undefined,
 ): boolean => {
   if (eventName === 'INSERT') return true;
-  if (eventName !== 'MODIFY') return false;
+  // A MODIFY always has its old image (the stream is NEW_AND_OLD_IMAGES); a filter
+  // rule on a field matches only where the field is present, so none is passed without.
+  if (eventName !== 'MODIFY' || oldStatus === undefined) return false;
   return (
     (isIn(WAITING_STATUSES, newStatus) && !isIn(WAITING_STATUSES, oldStatus)) ||
     (isIn(FINISHED_STATUSES, newStatus) && !isIn(FINISHED_STATUSES, oldStatus))

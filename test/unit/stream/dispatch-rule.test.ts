@@ -63,6 +63,11 @@ describe('what the dispatcher acts on', () => {
     expect(isDispatchedChange('MODIFY', from, to)).toBe(false);
   });
 
+  test('no MODIFY without an old status (the filters cannot match one)', () => {
+    expect(isDispatchedChange('MODIFY', undefined, 'queued')).toBe(false);
+    expect(isDispatchedChange('MODIFY', undefined, 'completed')).toBe(false);
+  });
+
   test('no removal', () => {
     for (const status of JOB_STATUSES) expect(isDispatchedChange('REMOVE', status, undefined)).toBe(false);
   });

@@ -396,3 +396,38 @@ describe('byStatus without status gauges', () => {
     });
   });
 });
+
+describe('the requests', () => {
+  test('a user today: one query of their own rows, nothing else', async () => {
+    await stats();
+    expect(dynamo.calls().map((call) => call.args[0].constructor.name)).toEqual(['QueryCommand']);
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
+      TableName: 'jobs-test',
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `STATS#${TODAY}`, ':prefix': 'USER#user-1#' },
+      ExclusiveStartKey: undefined,
+    });
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  test('an admin today: one query of every user’s rows and one attributes read per queue', async () => {
+    await stats({}, ADMIN);
+    expect(dynamo.calls().map((call) => call.args[0].constructor.name)).toEqual(['QueryCommand']);
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
+      TableName: 'jobs-test',
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `STATS#${TODAY}`, ':prefix': 'USER#' },
+      ExclusiveStartKey: undefined,
+    });
+    expect(sqs.commandCalls(GetQueueAttributesCommand).map((call) => call.args[0].input)).toEqual(
+      ['c', 'h', 'n', 'l'].map((QueueUrl) => ({
+        QueueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      })),
+    );
+  });
+});

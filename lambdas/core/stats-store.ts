@@ -5,7 +5,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { JOB_STATUSES, type JobStatus } from './job-status';
 import { keys, scopes } from './table-keys';
 
 export const COUNTERS = [
@@ -41,10 +40,30 @@ export const emptyCounters = (): Counters => ({
 
 export { scopes };
 
+const USER_PREFIX = scopes.user('');
+
+/** Users' rows of one day added up per type × priority, as everyone's (`ALL`) rows. */
+const everyone = (day: string, rows: readonly CounterRow[]): CounterRow[] => {
+  const sums = new Map<string, CounterRow>();
+  for (const row of rows) {
+    const id = `${row.type}#${row.priority}`;
+    const sum = sums.get(id) ?? {
+      ...emptyCounters(),
+      day,
+      scope: scopes.all,
+      type: row.type,
+      priority: row.priority,
+    };
+    for (const counter of COUNTERS) sum[counter] += row[counter];
+    sums.set(id, sum);
+  }
+  return [...sums.values()];
+};
+
 /**
- * Statistics as counters, never scans: per day × scope × type × priority counters, and
- * per-scope gauges of how many jobs are in each status right now. Writers add deltas
- * (one update per item per stream batch); readers cost one query per day.
+ * Statistics as counters, never scans: per day × user × type × priority counters.
+ * Writers add deltas (one update per item per stream batch); readers cost one query per
+ * day (or one rollup item for a settled day), everyone's scope included.
  */
 export class StatsStore {
   constructor(
@@ -84,35 +103,21 @@ export class StatsStore {
     );
   }
 
-  async addToGauge(scope: string, deltas: Partial<Record<JobStatus, number>>): Promise<void> {
-    const entries = Object.entries(deltas).filter(([, value]) => value !== undefined && value !== 0);
-    if (entries.length === 0) return;
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const additions = entries.map(([status, value], index) => {
-      names[`#s${index}`] = status;
-      values[`:s${index}`] = value;
-      return `#s${index} :s${index}`;
-    });
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.gauge(scope),
-        UpdateExpression: `ADD ${additions.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+  /**
+   * Every counter row of one day within `scope`. Everyone's rows (`ALL`) are not written:
+   * they are the users' rows of the day added up per type × priority (one query of the
+   * day's user rows; rows an older version wrote under `ALL` are left out, since the
+   * users' rows always held the same counts).
+   */
+  async readDay(day: string, scope: string): Promise<CounterRow[]> {
+    if (scope !== scopes.all) return this.queryDay(day, `${scope}#`);
+    return everyone(day, await this.queryDay(day, USER_PREFIX));
   }
 
-  /** Every counter row of one day within `scope`. */
-  readDay(day: string, scope: string): Promise<CounterRow[]> {
-    return this.queryDay(day, `${scope}#`);
-  }
-
-  /** Every counter row of one day, all scopes (for the rollup). */
-  readDayAllScopes(day: string): Promise<CounterRow[]> {
-    return this.queryDay(day, '');
+  /** Every counter row of one day: each user's, and everyone's added up (for the rollup). */
+  async readDayAllScopes(day: string): Promise<CounterRow[]> {
+    const users = await this.queryDay(day, USER_PREFIX);
+    return [...users, ...everyone(day, users)];
   }
 
   private async queryDay(day: string, prefix: string): Promise<CounterRow[]> {
@@ -122,11 +127,8 @@ export class StatsStore {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          // DynamoDB refuses an empty begins_with operand: no prefix means the whole day.
-          KeyConditionExpression: prefix ? 'PK = :pk AND begins_with(SK, :prefix)' : 'PK = :pk',
-          ExpressionAttributeValues: prefix
-            ? { ':pk': keys.stats(day), ':prefix': prefix }
-            : { ':pk': keys.stats(day) },
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.stats(day), ':prefix': prefix },
           ExclusiveStartKey: startKey,
         }),
       );
@@ -183,15 +185,5 @@ export class StatsStore {
       type: String(row.type),
       priority: String(row.priority),
     }));
-  }
-
-  /** How many jobs of `scope` are in each status now (never below zero). */
-  async readGauge(scope: string): Promise<Record<JobStatus, number>> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.gauge(scope) }),
-    );
-    return Object.fromEntries(
-      JOB_STATUSES.map((status) => [status, Math.max(0, Number(Item?.[status] ?? 0))]),
-    ) as Record<JobStatus, number>;
   }
 }

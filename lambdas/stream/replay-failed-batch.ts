@@ -4,9 +4,10 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { type DispatchDependencies, dispatchBatch } from './dispatch-batch';
+import { isDispatchedRecord } from './dispatch-rule';
 
 const SEQUENCE_NUMBER = z.string().regex(/^\d{1,64}$/);
 
@@ -44,20 +45,14 @@ export interface ReplaySummary {
 /** Pages read before giving up on reaching the end of the range (then SQS retries later). */
 const MAX_PAGES = 50;
 
-const sortKeyOf = (image: Record<string, AttributeValue> | undefined) => image?.SK?.S;
-
 /**
  * The records the dispatcher's event source mapping passes to it (its filters in
- * lib/constructs/stream-consumers.ts): inserts and updates of job items, and removals of
- * job items (TTL). The range of a failed batch also spans records the filters dropped
- * (counters, connections, ...): those were never the dispatcher's.
+ * lib/constructs/stream-consumers.ts, the rule in ./dispatch-rule): new jobs, jobs that
+ * start waiting, jobs that end. The range of a failed batch also spans records the
+ * filters dropped (claims, progress, counters, connections, ...): those were never the
+ * dispatcher's, and none of them needs a message.
  */
-export const isDispatchedRecord = (record: DynamoDBRecord): boolean => {
-  if (record.eventName === 'INSERT' || record.eventName === 'MODIFY') {
-    return sortKeyOf(record.dynamodb?.NewImage) === 'JOB';
-  }
-  return record.eventName === 'REMOVE' && sortKeyOf(record.dynamodb?.OldImage) === 'JOB';
-};
+export { isDispatchedRecord };
 
 /** A record read with GetRecords, in the shape Lambda hands stream records to a function. */
 const toLambdaRecord = (record: _Record, streamArn: string): DynamoDBRecord => {

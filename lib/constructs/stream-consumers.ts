@@ -6,6 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
+import { FINISHED_STATUSES, WAITING_STATUSES } from '../../lambdas/stream/dispatch-rule';
 import { requireIntegerInRange } from '../validation';
 import type { JobTable } from './job-table';
 import { type FunctionTracingProps, JobQueueFunction } from './node-function';
@@ -34,11 +35,32 @@ const jobItemChanges = [
   }),
 ];
 
-/** Job items deleted by their TTL: the dispatcher takes them out of the status gauges. */
-const jobItemRemovals = lambda.FilterCriteria.filter({
-  eventName: lambda.FilterRule.isEqual('REMOVE'),
-  dynamodb: { OldImage: { SK: { S: lambda.FilterRule.isEqual('JOB') } } },
-});
+const JOB_ITEM = { SK: { S: lambda.FilterRule.isEqual('JOB') } };
+
+/** A job item's status moving into `into` from any status outside it. */
+const statusEntering = (into: readonly string[]) =>
+  lambda.FilterCriteria.filter({
+    eventName: lambda.FilterRule.isEqual('MODIFY'),
+    dynamodb: {
+      NewImage: { ...JOB_ITEM, status: { S: [...into] } },
+      OldImage: { status: { S: [{ 'anything-but': [...into] }] } },
+    },
+  });
+
+/**
+ * Only what the dispatcher acts on (the rule of lambdas/stream/dispatch-rule.ts, which the
+ * replay of a failed batch applies to the records it reads back): new jobs, jobs that
+ * start waiting (their next message) and jobs that end (their counters). Claims and
+ * progress writes (`processing`), flags on a finished job and TTL removals invoke nothing.
+ */
+const dispatchedChanges = [
+  lambda.FilterCriteria.filter({
+    eventName: lambda.FilterRule.isEqual('INSERT'),
+    dynamodb: { NewImage: JOB_ITEM },
+  }),
+  statusEntering(WAITING_STATUSES),
+  statusEntering(FINISHED_STATUSES),
+];
 
 /**
  * The two consumers of the job table's stream (AWS's guidance: at most two per stream):
@@ -147,7 +169,7 @@ export class StreamConsumers extends Construct {
     // Dispatch gives a batch up at 6 h of age (e.g. throttled all along), not at the
     // stream's 24 h retention: its replay must still find the records in the stream.
     for (const [consumer, filters, onFailure, maxRecordAge] of [
-      [this.dispatch, [...jobItemChanges, jobItemRemovals], this.dispatchFailures, Duration.hours(6)],
+      [this.dispatch, dispatchedChanges, this.dispatchFailures, Duration.hours(6)],
       [this.notify, jobItemChanges, this.failures, Duration.days(1)],
     ] as const) {
       consumer.addEventSource(

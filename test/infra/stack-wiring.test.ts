@@ -96,7 +96,7 @@ describe('stream consumers', () => {
     },
   );
 
-  test('only the dispatcher also sees job items deleted by TTL (to keep the status gauges true)', () => {
+  test('the dispatcher sees only new jobs, jobs starting to wait and jobs ending; no removals', () => {
     const patternsOf = (name: string) => {
       const mapping = logicalId(
         template,
@@ -107,10 +107,23 @@ describe('stream consumers', () => {
         JSON.parse(filter.Pattern),
       );
     };
-    expect(patternsOf('Dispatch')).toContainEqual({
-      eventName: ['REMOVE'],
-      dynamodb: { OldImage: { SK: { S: ['JOB'] } } },
-    });
+    expect(patternsOf('Dispatch')).toEqual([
+      { eventName: ['INSERT'], dynamodb: { NewImage: { SK: { S: ['JOB'] } } } },
+      {
+        eventName: ['MODIFY'],
+        dynamodb: {
+          NewImage: { SK: { S: ['JOB'] }, status: { S: ['queued', 'delayed', 'retrying'] } },
+          OldImage: { status: { S: [{ 'anything-but': ['queued', 'delayed', 'retrying'] }] } },
+        },
+      },
+      {
+        eventName: ['MODIFY'],
+        dynamodb: {
+          NewImage: { SK: { S: ['JOB'] }, status: { S: ['completed', 'failed', 'cancelled'] } },
+          OldImage: { status: { S: [{ 'anything-but': ['completed', 'failed', 'cancelled'] }] } },
+        },
+      },
+    ]);
     expect(patternsOf('Notify')).toHaveLength(1);
   });
 

@@ -203,11 +203,10 @@ describe('reading counters', () => {
       expect.arrayContaining([
         { PK: 'ROLLUP#2026-11-21', SK: 'DAY#USER#user-1' },
         { PK: 'ROLLUP#2026-11-22', SK: 'DAY#USER#user-1' },
-        { PK: 'GAUGE#USER#user-1', SK: 'STATUS' },
       ]),
     );
-    // Today is never read from a rollup.
-    expect(readKeys()).toHaveLength(3);
+    // Today is never read from a rollup, and there is no status gauge to read.
+    expect(readKeys()).toHaveLength(2);
     expect(queriedDays()).toEqual(['STATS#2026-11-22', 'STATS#2026-11-23']);
     expect(
       dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues),
@@ -221,13 +220,16 @@ describe('reading counters', () => {
     expect(sqs.calls()).toHaveLength(0);
   });
 
-  test('an admin reads everyone’s scope and the live depth of every queue', async () => {
-    liveRows[`STATS#${TODAY}`] = [row({ scope: 'ALL', type: 'pdf.render', priority: 'low', submitted: 5 })];
+  test('an admin reads everyone’s scope (the users’ rows added up) and the live depth of every queue', async () => {
+    liveRows[`STATS#${TODAY}`] = [
+      row({ scope: 'USER#a', type: 'pdf.render', priority: 'low', submitted: 2 }),
+      row({ scope: 'USER#b', type: 'pdf.render', priority: 'low', submitted: 3 }),
+    ];
     const view = await stats({}, ADMIN);
-    expect(readKeys()).toEqual([{ PK: 'GAUGE#ALL', SK: 'STATUS' }]);
+    expect(readKeys()).toEqual([]);
     expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({
       ':pk': `STATS#${TODAY}`,
-      ':prefix': 'ALL#',
+      ':prefix': 'USER#',
     });
     expect(view.byPriority).toEqual({
       critical: { waiting: 11, inFlight: 12, delayed: 13, ...zeroPriority },
@@ -241,14 +243,13 @@ describe('reading counters', () => {
 
   test('future days are read live, never from a rollup', async () => {
     await stats({ from: '2026-11-24', to: '2026-11-25' });
-    expect(readKeys()).toEqual([{ PK: 'GAUGE#USER#user-1', SK: 'STATUS' }]);
+    expect(readKeys()).toEqual([]);
     expect(queriedDays()).toEqual(['STATS#2026-11-24', 'STATS#2026-11-25']);
   });
 });
 
 describe('the summary', () => {
-  test('adds rows up by type, by priority and in total; averages durations; statuses from the gauge', async () => {
-    items['GAUGE#USER#user-1|STATUS'] = { queued: 3, processing: 1, failed: -2 };
+  test('adds rows up by type, by priority and in total; averages durations; ended statuses from the counters', async () => {
     liveRows['STATS#2026-11-22'] = [
       row({
         scope: 'USER#user-1',
@@ -293,13 +294,14 @@ describe('the summary', () => {
       window: { from: '2026-11-22', to: TODAY },
       totals: { submitted: 7, completed: 5, failed: 1, cancelled: 5 },
       byStatus: {
-        queued: 3,
+        // More ended than submitted in the window (jobs submitted before it): none left waiting.
+        queued: 0,
         delayed: 0,
-        processing: 1,
+        processing: 0,
         retrying: 0,
-        completed: 0,
-        failed: 0,
-        cancelled: 0,
+        completed: 5,
+        failed: 1,
+        cancelled: 5,
       },
       byType: {
         'pdf.render': { submitted: 5, completed: 4, failed: 1, cancelled: 4, avgDurationMs: 334 },
@@ -341,5 +343,91 @@ describe('the summary', () => {
       byType: {},
       byPriority: { critical: zeroPriority, high: zeroPriority, normal: zeroPriority, low: zeroPriority },
     });
+  });
+});
+
+describe('byStatus without status gauges', () => {
+  test('a user: the window’s jobs submitted and not ended count as queued; the ended ones by status', async () => {
+    liveRows[`STATS#${TODAY}`] = [
+      row({
+        scope: 'USER#user-1',
+        type: 'a',
+        priority: 'low',
+        submitted: 9,
+        completed: 3,
+        failed: 2,
+        cancelled: 1,
+      }),
+    ];
+    const view = await stats();
+    expect(view.byStatus).toEqual({
+      queued: 3,
+      delayed: 0,
+      processing: 0,
+      retrying: 0,
+      completed: 3,
+      failed: 2,
+      cancelled: 1,
+    });
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  test('an admin: live statuses are the queues’ depths added up (waiting, in flight, held back)', async () => {
+    liveRows[`STATS#${TODAY}`] = [
+      row({
+        scope: 'USER#a',
+        type: 'a',
+        priority: 'low',
+        submitted: 50,
+        completed: 4,
+        failed: 1,
+        cancelled: 2,
+      }),
+    ];
+    const view = await stats({}, ADMIN);
+    expect(view.byStatus).toEqual({
+      queued: 11 + 21 + 31 + 41,
+      processing: 12 + 22 + 32 + 42,
+      delayed: 13 + 23 + 33 + 43,
+      retrying: 0,
+      completed: 4,
+      failed: 1,
+      cancelled: 2,
+    });
+  });
+});
+
+describe('the requests', () => {
+  test('a user today: one query of their own rows, nothing else', async () => {
+    await stats();
+    expect(dynamo.calls().map((call) => call.args[0].constructor.name)).toEqual(['QueryCommand']);
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
+      TableName: 'jobs-test',
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `STATS#${TODAY}`, ':prefix': 'USER#user-1#' },
+      ExclusiveStartKey: undefined,
+    });
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  test('an admin today: one query of every user’s rows and one attributes read per queue', async () => {
+    await stats({}, ADMIN);
+    expect(dynamo.calls().map((call) => call.args[0].constructor.name)).toEqual(['QueryCommand']);
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
+      TableName: 'jobs-test',
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `STATS#${TODAY}`, ':prefix': 'USER#' },
+      ExclusiveStartKey: undefined,
+    });
+    expect(sqs.commandCalls(GetQueueAttributesCommand).map((call) => call.args[0].input)).toEqual(
+      ['c', 'h', 'n', 'l'].map((QueueUrl) => ({
+        QueueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      })),
+    );
   });
 });

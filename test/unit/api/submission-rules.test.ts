@@ -274,7 +274,9 @@ describe('GET /v1/stats', () => {
     expect(body.byPriority.normal).not.toHaveProperty('inFlight');
     expect(body.byPriority.normal).toHaveProperty('submitted', 0);
     expect(sqs).not.toHaveReceivedCommand(GetQueueAttributesCommand);
-    expect(dynamo).toHaveReceivedCommandWith(GetCommand, { Key: { PK: 'GAUGE#USER#user-1', SK: 'STATUS' } });
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'STATS#2026-11-23', ':prefix': 'USER#user-1#' },
+    });
   });
 
   test('an admin sees live queue depths', async () => {

@@ -90,31 +90,6 @@ describe('addCounters', () => {
   });
 });
 
-describe('addToGauge', () => {
-  test('adds the non-zero status deltas to GAUGE#<scope> / STATUS', async () => {
-    await store.addToGauge('ALL', { queued: -1, processing: 1, failed: 0 });
-    expect(updateInput()).toEqual({
-      TableName: 'jobs-test',
-      Key: { PK: 'GAUGE#ALL', SK: 'STATUS' },
-      UpdateExpression: 'ADD #s0 :s0, #s1 :s1',
-      ExpressionAttributeNames: { '#s0': 'queued', '#s1': 'processing' },
-      ExpressionAttributeValues: { ':s0': -1, ':s1': 1 },
-    });
-  });
-
-  test('only zero or undefined deltas write nothing', async () => {
-    await store.addToGauge('ALL', {});
-    await store.addToGauge('ALL', { queued: 0, completed: undefined });
-    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
-  });
-
-  test('an undefined delta is left out', async () => {
-    await store.addToGauge('ALL', { queued: undefined, completed: 2 });
-    expect(updateInput()?.UpdateExpression).toBe('ADD #s0 :s0');
-    expect(updateInput()?.ExpressionAttributeNames).toEqual({ '#s0': 'completed' });
-  });
-});
-
 describe('reading a day', () => {
   test('readDay queries the day partition for the scope prefix and maps each row', async () => {
     dynamo.on(QueryCommand).resolves({
@@ -155,28 +130,135 @@ describe('reading a day', () => {
     ]);
   });
 
-  test('readDayAllScopes queries the whole day partition (no empty begins_with operand)', async () => {
-    dynamo.on(QueryCommand).resolves({ Items: [] });
-    await expect(store.readDayAllScopes('2026-11-29')).resolves.toEqual([]);
+  test('readDayAllScopes reads the users’ rows of the day and adds them up as everyone’s', async () => {
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        { scope: 'USER#user-1', type: 'data.sync', priority: 'low', submitted: 2, completed: 1 },
+        { scope: 'USER#user-2', type: 'data.sync', priority: 'low', submitted: 3, failed: 1 },
+        { scope: 'USER#user-2', type: 'data.sync', priority: 'high', cancelled: 1 },
+      ],
+    });
+    const rows = await store.readDayAllScopes('2026-11-29');
     expect(queryInput()).toEqual({
       TableName: 'jobs-test',
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': 'STATS#2026-11-29' },
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': 'STATS#2026-11-29', ':prefix': 'USER#' },
       ExclusiveStartKey: undefined,
+    });
+    const counts = (row: CounterRow) => ({
+      scope: row.scope,
+      type: row.type,
+      priority: row.priority,
+      submitted: row.submitted,
+      completed: row.completed,
+      failed: row.failed,
+      cancelled: row.cancelled,
+    });
+    expect(rows.map(counts)).toEqual([
+      {
+        scope: 'USER#user-1',
+        type: 'data.sync',
+        priority: 'low',
+        submitted: 2,
+        completed: 1,
+        failed: 0,
+        cancelled: 0,
+      },
+      {
+        scope: 'USER#user-2',
+        type: 'data.sync',
+        priority: 'low',
+        submitted: 3,
+        completed: 0,
+        failed: 1,
+        cancelled: 0,
+      },
+      {
+        scope: 'USER#user-2',
+        type: 'data.sync',
+        priority: 'high',
+        submitted: 0,
+        completed: 0,
+        failed: 0,
+        cancelled: 1,
+      },
+      {
+        scope: 'ALL',
+        type: 'data.sync',
+        priority: 'low',
+        submitted: 5,
+        completed: 1,
+        failed: 1,
+        cancelled: 0,
+      },
+      {
+        scope: 'ALL',
+        type: 'data.sync',
+        priority: 'high',
+        submitted: 0,
+        completed: 0,
+        failed: 0,
+        cancelled: 1,
+      },
+    ]);
+    expect(rows.every((row) => row.day === '2026-11-29')).toBe(true);
+  });
+
+  test('a day with no rows reads empty, everyone’s included', async () => {
+    dynamo.on(QueryCommand).resolves({ Items: [] });
+    await expect(store.readDayAllScopes('2026-11-29')).resolves.toEqual([]);
+    await expect(store.readDay('2026-11-29', 'ALL')).resolves.toEqual([]);
+  });
+
+  test('everyone’s rows are the users’ rows of the day added up (no ALL rows are read), durations too', async () => {
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        {
+          SK: 'USER#a#pdf.render#high',
+          type: 'pdf.render',
+          priority: 'high',
+          submitted: 1,
+          totalDurationMs: 100,
+          durationCount: 1,
+        },
+        {
+          SK: 'USER#b#pdf.render#high',
+          type: 'pdf.render',
+          priority: 'high',
+          submitted: 2,
+          totalDurationMs: 50,
+          durationCount: 1,
+        },
+      ],
+    });
+    await expect(store.readDay('2026-11-29', 'ALL')).resolves.toEqual([
+      {
+        day: '2026-11-29',
+        scope: 'ALL',
+        type: 'pdf.render',
+        priority: 'high',
+        submitted: 3,
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+        totalDurationMs: 150,
+        durationCount: 2,
+      },
+    ]);
+    expect(queryInput()?.ExpressionAttributeValues).toEqual({
+      ':pk': 'STATS#2026-11-29',
+      ':prefix': 'USER#',
     });
   });
 
   test('a row written before the scope attribute existed takes its scope from the sort key', async () => {
     dynamo.on(QueryCommand).resolves({
-      Items: [
-        { SK: 'USER#user-1#data.sync#low', type: 'data.sync', priority: 'low', failed: 1 },
-        { SK: 'ALL#data.sync#low', type: 'data.sync', priority: 'low', cancelled: 2 },
-      ],
+      Items: [{ SK: 'USER#user-1#data.sync#low', type: 'data.sync', priority: 'low', failed: 1 }],
     });
     const rows = await store.readDayAllScopes('2026-11-29');
-    expect(rows.map(({ scope, failed, cancelled }) => ({ scope, failed, cancelled }))).toEqual([
-      { scope: 'USER#user-1', failed: 1, cancelled: 0 },
-      { scope: 'ALL', failed: 0, cancelled: 2 },
+    expect(rows.map(({ scope, failed }) => ({ scope, failed }))).toEqual([
+      { scope: 'USER#user-1', failed: 1 },
+      { scope: 'ALL', failed: 1 },
     ]);
   });
 
@@ -187,17 +269,20 @@ describe('reading a day', () => {
   });
 
   test('follows LastEvaluatedKey until the last page', async () => {
-    const row = (type: string) => ({ scope: 'ALL', type, priority: 'normal', submitted: 1 });
+    const row = (type: string) => ({ scope: 'USER#u', type, priority: 'normal', submitted: 1 });
     dynamo
       .on(QueryCommand)
-      .resolvesOnce({ Items: [row('a')], LastEvaluatedKey: { PK: 'STATS#2026-11-29', SK: 'ALL#a#normal' } })
-      .resolvesOnce({ LastEvaluatedKey: { PK: 'STATS#2026-11-29', SK: 'ALL#b#normal' } })
+      .resolvesOnce({
+        Items: [row('a')],
+        LastEvaluatedKey: { PK: 'STATS#2026-11-29', SK: 'USER#u#a#normal' },
+      })
+      .resolvesOnce({ LastEvaluatedKey: { PK: 'STATS#2026-11-29', SK: 'USER#u#b#normal' } })
       .resolvesOnce({ Items: [row('c')] });
-    const rows = await store.readDay('2026-11-29', 'ALL');
+    const rows = await store.readDay('2026-11-29', 'USER#u');
     expect(rows.map((found) => found.type)).toEqual(['a', 'c']);
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 3);
-    expect(queryInput(1)?.ExclusiveStartKey).toEqual({ PK: 'STATS#2026-11-29', SK: 'ALL#a#normal' });
-    expect(queryInput(2)?.ExclusiveStartKey).toEqual({ PK: 'STATS#2026-11-29', SK: 'ALL#b#normal' });
+    expect(queryInput(1)?.ExclusiveStartKey).toEqual({ PK: 'STATS#2026-11-29', SK: 'USER#u#a#normal' });
+    expect(queryInput(2)?.ExclusiveStartKey).toEqual({ PK: 'STATS#2026-11-29', SK: 'USER#u#b#normal' });
   });
 });
 
@@ -288,30 +373,5 @@ describe('rollups', () => {
   test('a final rollup with no rows is an empty day, not a missing one', async () => {
     dynamo.on(GetCommand).resolves({ Item: { final: true, rows: [] } });
     await expect(store.readFinalDay('2026-11-29', 'ALL')).resolves.toEqual([]);
-  });
-});
-
-describe('readGauge', () => {
-  test('reads GAUGE#<scope> / STATUS: every status, missing ones as zero, never below zero', async () => {
-    dynamo.on(GetCommand).resolves({ Item: { queued: 3, processing: -2, failed: '4' } });
-    const gauge = await store.readGauge('USER#user-1');
-    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
-      TableName: 'jobs-test',
-      Key: { PK: 'GAUGE#USER#user-1', SK: 'STATUS' },
-    });
-    expect(gauge).toEqual({
-      queued: 3,
-      delayed: 0,
-      processing: 0,
-      retrying: 0,
-      completed: 0,
-      failed: 4,
-      cancelled: 0,
-    });
-  });
-
-  test('a scope never written reads all zero', async () => {
-    dynamo.on(GetCommand).resolves({});
-    expect(Object.values(await store.readGauge('ALL'))).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
 });

@@ -35,11 +35,12 @@ const run = async (at: string) => {
 
 beforeEach(() => {
   dynamo.reset();
+  // The users' rows of the day: everyone's are added up from them, never stored.
   dynamo.on(QueryCommand).resolves({
     Items: [
-      row('ALL', 'system.simulate', 5),
-      row('ALL', 'email.send', 2),
       row('USER#u1', 'system.simulate', 5),
+      row('USER#u2', 'system.simulate', 1),
+      row('USER#u2', 'email.send', 2),
     ],
   });
   dynamo.on(PutCommand).resolves({});
@@ -47,14 +48,20 @@ beforeEach(() => {
 
 test('rolls each scope of the day into a daily and an hourly item, final once the day has settled', async () => {
   const result = await run('2026-11-23T00:06:00.000Z');
-  expect(result).toMatchObject({ days: ['2026-11-22', '2026-11-23'], scopes: 2 });
+  expect(result).toMatchObject({ days: ['2026-11-22', '2026-11-23'], scopes: 3 });
   const puts = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item);
   const daily = puts.find((item) => item?.PK === 'ROLLUP#2026-11-22' && item.SK === 'DAY#ALL');
   expect(daily).toMatchObject({ final: true, scope: 'ALL' });
-  expect(daily?.rows).toHaveLength(2);
+  expect(daily?.rows).toEqual([
+    expect.objectContaining({ type: 'system.simulate', submitted: 6, completed: 6, totalDurationMs: 600 }),
+    expect.objectContaining({ type: 'email.send', submitted: 2, completed: 2, totalDurationMs: 200 }),
+  ]);
   expect(puts.find((item) => item?.SK === 'HOUR#23#USER#u1')).toMatchObject({ final: true });
-  // The whole day is read: DynamoDB refuses an empty begins_with operand.
-  expect(dynamo).toHaveReceivedCommandWith(QueryCommand, { KeyConditionExpression: 'PK = :pk' });
+  // Every user's rows of the day are read.
+  expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': 'STATS#2026-11-22', ':prefix': 'USER#' },
+  });
 });
 
 test('running twice for the same window writes the same items', async () => {

@@ -49,12 +49,15 @@ const sent = () =>
     })),
   );
 
-/** The `submitted` counts added to everyone's counters of one type and priority, per update. */
+/** The `submitted` counts added to user-1's counters of one type and priority, per update. */
 const submittedCounts = () =>
   dynamo
     .commandCalls(UpdateCommand)
     .map((call) => call.args[0].input)
-    .filter((input) => String(input.Key?.PK).startsWith('STATS#') && String(input.Key?.SK).startsWith('ALL#'))
+    .filter(
+      (input) =>
+        String(input.Key?.PK).startsWith('STATS#') && String(input.Key?.SK).startsWith('USER#user-1#'),
+    )
     .map((input) => {
       const names = input.ExpressionAttributeNames ?? {};
       const placeholder = Object.keys(names).find((name) => names[name] === 'submitted');
@@ -130,4 +133,102 @@ test('a change that needs no message (processing → completed) sends nothing', 
   };
   expect(await dispatchBatch([record], deps)).toEqual({ batchItemFailures: [] });
   expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
+});
+
+/** A stream MODIFY of a job from `before` to `after`. */
+const modified = (
+  sequence: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): DynamoDBRecord => ({
+  eventName: 'MODIFY',
+  dynamodb: {
+    SequenceNumber: sequence,
+    OldImage: marshall(storedJob(before), { removeUndefinedValues: true }) as never,
+    NewImage: marshall(storedJob(after), { removeUndefinedValues: true }) as never,
+  },
+});
+
+describe('statistics writes', () => {
+  const counterUpdate = (SK: string, counters: Record<string, number>) => ({
+    TableName: 'jobs-test',
+    Key: { PK: 'STATS#2026-11-23', SK },
+    UpdateExpression: `SET #day = :day, #scope = :scope, #type = :type, #priority = :priority ADD ${Object.keys(
+      counters,
+    )
+      .map((_, index) => `#c${index} :c${index}`)
+      .join(', ')}`,
+    ExpressionAttributeNames: {
+      ...Object.fromEntries(Object.keys(counters).map((name, index) => [`#c${index}`, name])),
+      '#day': 'day',
+      '#scope': 'scope',
+      '#type': 'type',
+      '#priority': 'priority',
+    },
+    ExpressionAttributeValues: {
+      ':day': '2026-11-23',
+      ':scope': 'USER#user-1',
+      ':type': 'system.simulate',
+      ':priority': 'normal',
+      ...Object.fromEntries(Object.values(counters).map((value, index) => [`:c${index}`, value])),
+    },
+  });
+  const updates = () => dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+
+  test('a job submitted alone costs two counter writes in all: its submit and its end', async () => {
+    const queued = {
+      status: 'queued',
+      createdAt: '2026-11-23T10:00:00.000Z',
+      updatedAt: '2026-11-23T10:00:00.000Z',
+    };
+    const running = { ...queued, status: 'processing', attempts: 1, updatedAt: '2026-11-23T10:00:01.000Z' };
+    const done = { ...running, status: 'completed', durationMs: 40, updatedAt: '2026-11-23T10:00:02.000Z' };
+    // One stream batch per change, as a job submitted alone gets them.
+    await dispatchBatch([inserted('1', queued)], deps);
+    await dispatchBatch([modified('2', queued, running)], deps);
+    await dispatchBatch([modified('3', running, { ...running, progress: { percent: 50 } })], deps);
+    await dispatchBatch([modified('4', running, done)], deps);
+    expect(updates()).toEqual([
+      counterUpdate('USER#user-1#system.simulate#normal', { submitted: 1 }),
+      counterUpdate('USER#user-1#system.simulate#normal', {
+        completed: 1,
+        totalDurationMs: 40,
+        durationCount: 1,
+      }),
+    ]);
+  });
+
+  test('a batch of 100 new jobs of one user, type and priority is one counter write', async () => {
+    await dispatchBatch(
+      Array.from({ length: 100 }, (_, index) => inserted(String(index + 1))),
+      deps,
+    );
+    expect(updates()).toEqual([counterUpdate('USER#user-1#system.simulate#normal', { submitted: 100 })]);
+  });
+
+  test('ends of several users in one batch are one write per user, no status gauge', async () => {
+    const running = { status: 'processing', attempts: 1 };
+    await dispatchBatch(
+      [
+        modified('1', running, { ...running, status: 'failed', durationMs: 5 }),
+        modified('2', running, { ...running, status: 'failed', durationMs: 7 }),
+        modified(
+          '3',
+          { ...running, userId: 'user-2' },
+          { ...running, userId: 'user-2', status: 'cancelled' },
+        ),
+      ],
+      deps,
+    );
+    expect(updates().map((input) => [input.Key, input.ExpressionAttributeValues])).toEqual([
+      [
+        { PK: 'STATS#2026-11-23', SK: 'USER#user-1#system.simulate#normal' },
+        expect.objectContaining({ ':c0': 2, ':c1': 12, ':c2': 2 }),
+      ],
+      [
+        { PK: 'STATS#2026-11-23', SK: 'USER#user-2#system.simulate#normal' },
+        expect.objectContaining({ ':scope': 'USER#user-2', ':c0': 1 }),
+      ],
+    ]);
+  });
 });

@@ -70,7 +70,9 @@ describe('dispatch: the outbox', () => {
 });
 
 describe('dispatch: statistics', () => {
-  test('counts submissions and completions per day, scope, type and priority, with durations', () => {
+  const USER_ROW = '2026-11-23|USER#user-1|system.simulate|high';
+
+  test('counts a submission and a completion in the owner’s row of the day, with the duration', () => {
     const delta = emptyStatsDelta();
     addToStats(delta, { eventName: 'INSERT', newJob: job() });
     addToStats(
@@ -80,27 +82,75 @@ describe('dispatch: statistics', () => {
         job({ status: 'completed', attempts: 1, durationMs: 250, updatedAt: T1 }),
       ),
     );
-    const all = delta.counters.get('2026-11-23|ALL|system.simulate|high');
-    expect(all?.deltas).toEqual({ submitted: 1, completed: 1, totalDurationMs: 250, durationCount: 1 });
-    expect(delta.counters.get('2026-11-23|USER#user-1|system.simulate|high')?.deltas.completed).toBe(1);
-    expect(delta.gauges.get('ALL')).toEqual({ queued: 1, completed: 1, processing: -1 });
+    expect([...delta.counters]).toEqual([
+      [
+        USER_ROW,
+        {
+          key: { day: '2026-11-23', scope: 'USER#user-1', type: 'system.simulate', priority: 'high' },
+          deltas: { submitted: 1, completed: 1, totalDurationMs: 250, durationCount: 1 },
+        },
+      ],
+    ]);
   });
 
-  test('a job deleted by its TTL leaves the gauge of its final status, and counts nothing else', () => {
+  test('everyone’s scope is not written: it is added up from the users’ rows when read', () => {
+    const delta = emptyStatsDelta();
+    addToStats(delta, { eventName: 'INSERT', newJob: job() });
+    addToStats(delta, { eventName: 'INSERT', newJob: job({ userId: 'user-2' }) });
+    expect([...delta.counters.keys()]).toEqual([USER_ROW, '2026-11-23|USER#user-2|system.simulate|high']);
+  });
+
+  test('an end is counted on the day it happens, a cancellation without a duration', () => {
+    const delta = emptyStatsDelta();
+    addToStats(
+      delta,
+      modify(job(), job({ status: 'cancelled', durationMs: 5, updatedAt: '2026-11-24T00:00:01.000Z' })),
+    );
+    addToStats(
+      delta,
+      modify(
+        job({ status: 'retrying', attempts: 3 }),
+        job({ status: 'failed', attempts: 3, durationMs: 7, updatedAt: '2026-11-24T00:00:02.000Z' }),
+      ),
+    );
+    expect(delta.counters.get('2026-11-24|USER#user-1|system.simulate|high')?.deltas).toEqual({
+      cancelled: 1,
+      failed: 1,
+      totalDurationMs: 7,
+      durationCount: 1,
+    });
+  });
+
+  test.each([
+    ['a claim', job(), job({ status: 'processing', attempts: 1 })],
+    [
+      'a progress write',
+      job({ status: 'processing', attempts: 1 }),
+      job({ status: 'processing', attempts: 1, progress: { percent: 50 } }),
+    ],
+    [
+      'a retry (processing → retrying)',
+      job({ status: 'processing', attempts: 1 }),
+      job({ status: 'retrying' }),
+    ],
+    ['the retry route (failed → queued)', job({ status: 'failed', attempts: 3 }), job()],
+    ['delayed → queued', job({ status: 'delayed' }), job()],
+    [
+      'a change to a finished job',
+      job({ status: 'completed', attempts: 1 }),
+      job({ status: 'completed', attempts: 1, durationMs: 3 }),
+    ],
+  ])('%s counts nothing', (_name, before, after) => {
+    const delta = emptyStatsDelta();
+    addToStats(delta, modify(before, after));
+    expect(delta.counters.size).toBe(0);
+  });
+
+  test('a job deleted by its TTL counts nothing and needs no message', () => {
     const delta = emptyStatsDelta();
     addToStats(delta, { eventName: 'REMOVE', oldJob: job({ status: 'completed', attempts: 1 }) });
-    expect(delta.gauges.get('ALL')).toEqual({ completed: -1 });
-    expect(delta.gauges.get('USER#user-1')).toEqual({ completed: -1 });
     expect(delta.counters.size).toBe(0);
     expect(messageFor({ eventName: 'REMOVE', oldJob: job() })).toBeUndefined();
-  });
-
-  test('a change that keeps the status counts nothing', () => {
-    const delta = emptyStatsDelta();
-    const running = job({ status: 'processing', attempts: 1 });
-    addToStats(delta, modify(running, { ...running, progress: { percent: 50 } }));
-    expect(delta.counters.size).toBe(0);
-    expect(delta.gauges.size).toBe(0);
   });
 });
 

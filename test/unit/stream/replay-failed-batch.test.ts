@@ -106,7 +106,9 @@ test('re-sends the messages of the job records in the named range, and only thos
     Records: [
       streamRecord('100', 'INSERT', { newImage: job('J1') }),
       // Not a job item: the dispatcher's filters never passed it.
-      streamRecord('101', 'MODIFY', { newImage: { PK: 'GAUGE#ALL', SK: 'STATUS', queued: 3 } }),
+      streamRecord('101', 'MODIFY', {
+        newImage: { PK: 'STATS#2026-05-01', SK: 'USER#user-1#t#normal', submitted: 3 },
+      }),
       streamRecord('102', 'MODIFY', {
         oldImage: job('J2', { status: 'processing', attempts: 1 }),
         newImage: job('J2', { status: 'retrying', attempts: 1, runAt: '2026-05-01T10:05:00.000Z' }),
@@ -200,20 +202,51 @@ test('a closed shard that ends inside the range replays what it holds', async ()
   await expect(replayFailedBatch(failure('100', '200'), deps)).resolves.toEqual({ read: 1, dispatched: 1 });
 });
 
-test('TTL removals of job items are the dispatcher’s too (gauges); other removals are not', () => {
+test('the replay skips what the dispatcher’s filters drop: claims, progress, TTL removals', async () => {
+  const running = job('J1', { status: 'processing', attempts: 1 });
+  streamsMock.on(GetRecordsCommand).resolves({
+    Records: [
+      streamRecord('100', 'MODIFY', { oldImage: job('J1'), newImage: running }),
+      streamRecord('101', 'MODIFY', {
+        oldImage: running,
+        newImage: { ...running, progress: { percent: 5 } },
+      }),
+      streamRecord('102', 'REMOVE', { oldImage: job('J0', { status: 'completed', attempts: 1 }) }),
+      streamRecord('103', 'MODIFY', {
+        oldImage: running,
+        newImage: { ...running, status: 'completed', durationMs: 9, updatedAt: '2026-05-01T09:00:09.000Z' },
+      }),
+    ],
+  });
+  await expect(replayFailedBatch(failure('100', '103'), deps)).resolves.toEqual({ read: 4, dispatched: 1 });
+  expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  expect(dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input.Key)).toEqual([
+    { PK: 'STATS#2026-05-01', SK: 'USER#user-1#system.simulate#normal' },
+  ]);
+});
+
+test('isDispatchedRecord is the dispatcher’s rule on the raw record: job items only, no removals', () => {
   const lambdaRecord = (
     eventName: 'INSERT' | 'MODIFY' | 'REMOVE',
-    image: 'NewImage' | 'OldImage',
     sk: string,
+    statuses: { from?: string; to?: string } = {},
   ) => ({
     eventName,
-    dynamodb: { [image]: { SK: { S: sk } } },
+    dynamodb: {
+      ...(statuses.from ? { OldImage: { SK: { S: sk }, status: { S: statuses.from } } } : {}),
+      ...(statuses.to ? { NewImage: { SK: { S: sk }, status: { S: statuses.to } } } : {}),
+    },
   });
-  expect(isDispatchedRecord(lambdaRecord('REMOVE', 'OldImage', 'JOB'))).toBe(true);
-  expect(isDispatchedRecord(lambdaRecord('INSERT', 'NewImage', 'JOB'))).toBe(true);
-  expect(isDispatchedRecord(lambdaRecord('MODIFY', 'NewImage', 'JOB'))).toBe(true);
-  expect(isDispatchedRecord(lambdaRecord('REMOVE', 'OldImage', 'CONN'))).toBe(false);
-  expect(isDispatchedRecord(lambdaRecord('MODIFY', 'NewImage', 'ITEM#000001'))).toBe(false);
+  expect(isDispatchedRecord(lambdaRecord('INSERT', 'JOB', { to: 'queued' }))).toBe(true);
+  expect(isDispatchedRecord(lambdaRecord('MODIFY', 'JOB', { from: 'processing', to: 'retrying' }))).toBe(
+    true,
+  );
+  expect(isDispatchedRecord(lambdaRecord('MODIFY', 'JOB', { from: 'queued', to: 'processing' }))).toBe(false);
+  expect(isDispatchedRecord(lambdaRecord('REMOVE', 'JOB', { from: 'completed' }))).toBe(false);
+  expect(isDispatchedRecord(lambdaRecord('INSERT', 'CONN', { to: 'queued' }))).toBe(false);
+  expect(
+    isDispatchedRecord(lambdaRecord('MODIFY', 'ITEM#000001', { from: 'processing', to: 'failed' })),
+  ).toBe(false);
 });
 
 describe('the failure-queue consumer', () => {

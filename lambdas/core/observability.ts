@@ -9,7 +9,11 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
  */
 export const logger = new Logger();
 export const metrics = new Metrics();
-export const tracer = new Tracer();
+/**
+ * Only what a bundle without tracing also has: there `@aws-lambda-powertools/tracer` is
+ * `tracer-off.ts` (see `esbuildSettings`), so any other method would be missing at run time.
+ */
+export const tracer: Pick<Tracer, 'captureAWSv3Client'> = new Tracer();
 
 /** A child logger whose every line names the job. */
 export const jobLogger = (job: { jobId: string; correlationId?: string; type?: string }): Logger =>

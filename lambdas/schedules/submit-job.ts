@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { documentClient } from '../core/aws-clients';
 import { readConfig } from '../core/config';
 import { JobStore } from '../core/job-store';

@@ -285,7 +285,7 @@ const run = async (
       set,
       remove,
     });
-    logger.info('Job completed', { durationMs: durationSince(job, finishedAt) });
+    logger.debug('Job completed', { durationMs: durationSince(job, finishedAt) });
     return settled(completed, 'completed');
   }
   return recordFailure(job, deps, logger, toJobError(outcome?.error));

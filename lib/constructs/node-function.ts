@@ -17,10 +17,13 @@ const BANNER = "import { createRequire } from 'module'; const require = createRe
 
 /**
  * Stands in for `@aws-lambda-powertools/tracer` in the bundles of functions without tracing:
- * the tracer's module pulls in the X-Ray SDK (≈ 100 KB minified, and its init time) whether
- * or not it traces anything.
+ * the tracer's module pulls in the X-Ray SDK (≈ 120 KB minified with its dependencies, and
+ * their init time) whether or not it traces anything.
  */
 const TRACER_OFF = 'lambdas/core/tracer-off.ts';
+
+/** "false" in functions that do not run jobs (see `lambdas/jobs/registry.ts`). */
+const RUNS_JOBS_VARIABLE = 'JOBQUEUE_RUNS_JOBS';
 
 /** What a function's bundle depends on besides its entry. */
 export interface BundleOptions {
@@ -57,9 +60,6 @@ export const esbuildSettings = (root: string, options: BundleOptions) => ({
     : { '@aws-lambda-powertools/tracer': path.join(root, TRACER_OFF) },
   banner: { js: BANNER },
 });
-
-/** Set to "false" in functions that do not run jobs (see `lambdas/jobs/registry.ts`). */
-const RUNS_JOBS_VARIABLE = 'JOBQUEUE_RUNS_JOBS';
 
 type EsbuildSettings = ReturnType<typeof esbuildSettings>;
 
@@ -217,13 +217,13 @@ export class JobQueueFunction extends NodejsFunction {
         define: settings.define,
         esbuildArgs: Object.keys(settings.alias).length > 0 ? { '--alias': aliasArgs(settings.alias) } : {},
         banner: settings.banner.js,
-        ...(threadEntries.length > 0
+        ...(threadEntries.length > 0 || bundleOptions.nodeModules.length > 0
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (inputDir: string, outputDir: string) =>
-                  threadEntries.map(([name, entry]) =>
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  ...threadEntries.map(([name, entry]) =>
                     threadBundleCommand(
                       inputDir,
                       outputDir,
@@ -232,6 +232,14 @@ export class JobQueueFunction extends NodejsFunction {
                       esbuildSettings(inputDir, bundleOptions),
                     ),
                   ),
+                  // The installed packages' source maps (≈ 7 MB for pdfkit and mammoth)
+                  // would only be read with --enable-source-maps, which no function sets.
+                  ...(bundleOptions.nodeModules.length > 0
+                    ? [
+                        `find ${JSON.stringify(path.join(outputDir, 'node_modules'))} -name '*.map' -type f -delete`,
+                      ]
+                    : []),
+                ],
               },
             }
           : {}),

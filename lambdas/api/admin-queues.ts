@@ -6,7 +6,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ForbiddenError, NotFoundError } from '../core/errors';
 import { jobMessageSchema } from '../core/job-message';
 import { isPriority, PRIORITIES, type Priority } from '../core/priority';

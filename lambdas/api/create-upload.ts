@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ulid } from 'ulidx';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PayloadTooLargeError } from '../core/errors';
 import type { User } from '../core/user';
 import { parseOrThrow } from '../core/validation';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../core/errors';
 import type { JobStatus } from '../core/job-status';
 import { PRIORITIES, type Priority } from '../core/priority';

@@ -149,6 +149,13 @@ const isRouteKey = (key: string): key is RouteKey => Object.hasOwn(ROUTE_HANDLER
 /** Routes one HTTP API (payload 2.0) request; every error leaves in the contract's shape. */
 export const route = async (event: HttpEvent, deps: ApiDependencies = dependencies): Promise<HttpResult> => {
   const started = Date.now();
+  const request = () => ({
+    routeKey: event.routeKey,
+    path: event.rawPath,
+    userId: event.requestContext.authorizer?.jwt?.claims?.sub,
+    jobId: jobId(event),
+    correlationId: event.requestContext.requestId,
+  });
   let result: HttpResult;
   try {
     if (!isRouteKey(event.routeKey))
@@ -156,20 +163,14 @@ export const route = async (event: HttpEvent, deps: ApiDependencies = dependenci
     result = await ROUTE_HANDLERS[event.routeKey](event, deps);
   } catch (error) {
     const { statusCode, body, headers } = toErrorBody(error);
-    if (statusCode >= 500) logger.error('Request failed', { error, routeKey: event.routeKey });
+    if (statusCode >= 500) logger.error('Request failed', { ...request(), status: statusCode, error });
     else if (isStoreValidationError(error))
-      logger.warn('The table refused the request', { error, routeKey: event.routeKey });
+      logger.warn('The table refused the request', { ...request(), status: statusCode, error });
     result = json(statusCode, body, headers);
   }
-  logger.info('Request', {
-    routeKey: event.routeKey,
-    path: event.rawPath,
-    status: result.statusCode,
-    userId: event.requestContext.authorizer?.jwt?.claims?.sub,
-    jobId: jobId(event),
-    correlationId: event.requestContext.requestId,
-    durationMs: Date.now() - started,
-  });
+  // An access log at DEBUG only: at INFO a line per request is most of the API's log bill
+  // (API Gateway's own access logs can be switched on instead).
+  logger.debug('Request', { ...request(), status: result.statusCode, durationMs: Date.now() - started });
   return result;
 };
 

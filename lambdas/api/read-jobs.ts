@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { INLINE_RESULT_LIMIT_BYTES } from '../core/claim-check';
 import { NotFoundError, ValidationError } from '../core/errors';
 import { ItemStore } from '../core/item-store';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from './environment';
 import { PRIORITIES, type Priority } from './priority';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Longest delay SQS can hold a message for; longer delays are chained. */
 export const MAX_SQS_DELAY_SECONDS = 900;

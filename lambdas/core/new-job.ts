@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulidx';
-import { z } from 'zod';
+import * as z from 'zod';
 import { findJobType } from '../jobs/registry';
 import { ForbiddenError, ValidationError } from './errors';
 import type { JobRecord } from './job';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, ValidationError } from './errors';
 
 const fieldName = (parts: readonly unknown[]) => parts.map(String).filter(Boolean).join('.') || '(body)';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { QuotaName } from '../core/daily-quota';
 import type { Priority } from '../core/priority';
 import type { User } from '../core/user';

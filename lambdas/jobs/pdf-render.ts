@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { readConfig } from '../core/config';
 import { s3Client } from '../core/s3-client';
 import type { JobContext } from './job-type';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ForbiddenError } from '../core/errors';
 import { syncEntityKey } from './data-sync-key';
 import { allowedRecipientDomains, recipientsOf, requireAllowedRecipients } from './email-policy';
@@ -13,6 +13,19 @@ const fileKey = z
   .min(1)
   .max(1024)
   .regex(/^uploads\//, 'must be a fileKey from POST /v1/uploads');
+
+/**
+ * The job handlers' code, for the functions that run jobs. `JobQueueFunction` sets
+ * JOBQUEUE_RUNS_JOBS to "false" in the others (the API, the schedules, the sweep…) and bakes
+ * that literal into their bundles (esbuild define): the `import()` then sits in a branch
+ * never taken, and esbuild leaves the handlers' modules — pdfkit, fontkit, the resume
+ * parsers — out of those bundles. (The condition must be written here, on the import
+ * itself: esbuild drops only imports in branches dead at parse time.) Unset (tests) means yes.
+ */
+const handlers = (): Promise<typeof import('./handlers')> =>
+  process.env.JOBQUEUE_RUNS_JOBS === 'false'
+    ? Promise.reject(new Error('This function does not run jobs: its bundle has no job handlers.'))
+    : import('./handlers');
 
 const DEFAULT_BACKOFF = { baseSeconds: 2, maxSeconds: 3600 } as const;
 
@@ -49,7 +62,7 @@ const definitions: readonly JobTypeDefinition[] = [
       }
     },
     mayEndProcess: (payload) => payload.crash,
-    load: async () => (await import('./system-simulate')).simulate,
+    load: async () => (await handlers()).simulate(),
   }),
   defineJobType({
     name: 'resume.extract',
@@ -59,7 +72,7 @@ const definitions: readonly JobTypeDefinition[] = [
     backoff: DEFAULT_BACKOFF,
     schema: z.object({ fileKey }).strict(),
     authorize: (payload, caller) => requireOwnUpload(payload.fileKey, caller.id),
-    load: async () => (await import('./resume/extract')).extractResume,
+    load: async () => (await handlers()).extractResume(),
   }),
   defineJobType({
     name: 'resume.analyze',
@@ -90,7 +103,7 @@ const definitions: readonly JobTypeDefinition[] = [
     authorize: (payload, caller) => {
       if ('fileKey' in payload.resume) requireOwnUpload(payload.resume.fileKey, caller.id);
     },
-    load: async () => (await import('./resume/analyze')).analyzeResume,
+    load: async () => (await handlers()).analyzeResume(),
   }),
   defineJobType({
     name: 'pdf.render',
@@ -99,7 +112,7 @@ const definitions: readonly JobTypeDefinition[] = [
     timeoutSeconds: 30,
     backoff: DEFAULT_BACKOFF,
     schema: pdfRenderSchema,
-    load: async () => (await import('./pdf-render')).renderPdfJob,
+    load: async () => (await handlers()).renderPdfJob(),
   }),
   defineJobType({
     name: 'email.send',
@@ -120,7 +133,7 @@ const definitions: readonly JobTypeDefinition[] = [
     authorize: (payload, caller) => requireAllowedRecipients(payload.to, caller, allowedRecipientDomains()),
     // Each recipient is one message sent from the stack's identity.
     dailyQuota: { name: 'emails', amount: (payload) => recipientsOf(payload.to).length },
-    load: async () => (await import('./email-send')).sendEmail,
+    load: async () => (await handlers()).sendEmail(),
   }),
   defineJobType({
     name: 'data.sync',
@@ -142,7 +155,7 @@ const definitions: readonly JobTypeDefinition[] = [
       key: syncEntityKey(userId, payload.entity),
       version: payload.version,
     }),
-    load: async () => (await import('./data-sync')).syncEntity,
+    load: async () => (await handlers()).syncEntity(),
   }),
   defineJobType({
     name: 'analytics.rollup',
@@ -157,7 +170,7 @@ const definitions: readonly JobTypeDefinition[] = [
         at: z.iso.datetime().optional(),
       })
       .strict(),
-    load: async () => (await import('./analytics-rollup')).rollup,
+    load: async () => (await handlers()).rollup(),
   }),
 ];
 

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig } from '../core/config';
 
 /** Which addresses a webhook may reach besides public ones. */

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { documentClient } from '../core/aws-clients';
 import { readConfig } from '../core/config';
 import { JobStore } from '../core/job-store';
@@ -46,7 +46,7 @@ export const submitScheduledJob = async (input: unknown, deps: { store: JobStore
   const key = `schedule:${request.type}:${tick.toISOString()}`;
   const result = await deps.store.create(job, { userId: SYSTEM_USER, key, requestHash: key });
   if (result.outcome === 'conflict') throw new Error('Scheduled job key reused with another body');
-  logger.info('Scheduled job submitted', {
+  logger.debug('Scheduled job submitted', {
     jobId: result.job.jobId,
     type: request.type,
     outcome: result.outcome,

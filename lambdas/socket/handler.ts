@@ -33,7 +33,7 @@ export const handleSocketEvent = async (
       if (!authorizer?.userId) return { statusCode: 401 };
       const isAdmin = authorizer.isAdmin === true || authorizer.isAdmin === 'true';
       await deps.connections.save(connectionId, authorizer.userId, isAdmin);
-      logger.info('WebSocket connected', { connectionId, userId: authorizer.userId });
+      logger.debug('WebSocket connected', { connectionId, userId: authorizer.userId });
     } else if (routeKey === '$disconnect') {
       await deps.connections.remove(connectionId);
     } else {

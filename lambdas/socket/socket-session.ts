@@ -2,7 +2,7 @@ import {
   type ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConnectionStore } from '../core/connection-store';
 import { toJobView } from '../core/job';
 import type { JobStore } from '../core/job-store';

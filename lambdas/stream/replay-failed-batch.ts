@@ -5,7 +5,7 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type DispatchDependencies, dispatchBatch } from './dispatch-batch';
 import { isDispatchedRecord } from './dispatch-rule';
 

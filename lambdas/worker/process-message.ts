@@ -281,7 +281,7 @@ const run = async (
     // Large fields move to S3 (recordEnding's claim check) so the outcome always fits in the item.
     const ending = completion(job, outcome.result, end, lastProgress);
     const completed = await recordEnding(deps, job, ending, end);
-    logger.info('Job completed', { durationMs: ending.set.durationMs });
+    logger.debug('Job completed', { durationMs: ending.set.durationMs });
     return settled(completed, 'completed');
   }
   return recordFailure(job, deps, logger, toJobError(outcome?.error));

@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { documentClient, sqsClient } from '../core/aws-clients';
 import { readConfig } from '../core/config';
 import { JobQueueClient } from '../core/job-queue-client';
 import { JobStore } from '../core/job-store';
-import { logger, metrics } from '../core/observability';
+import { metrics, publishMetrics } from '../core/metrics';
+import { logger } from '../core/observability';
 import { sweepStrandedJobs } from './sweep-stranded-jobs';
 
 const config = readConfig(['tableName', 'queueUrls', 'completedRetentionDays', 'failedRetentionDays']);
@@ -23,9 +23,10 @@ const queue = new JobQueueClient(sqsClient, config.queueUrls);
  */
 export const handler = middy(async () => {
   const stranded = await sweepStrandedJobs({ store, queue, clock: () => new Date() });
-  metrics.addMetric('StrandedJobsResent', 'Count', stranded.resent);
+  // Counted only when it happens (a run every minute would otherwise write an EMF line for zeros).
+  if (stranded.resent > 0) metrics.addMetric('StrandedJobsResent', 'Count', stranded.resent);
   if (stranded.resent > 0) logger.warn('Re-sent the messages of jobs left waiting', { ...stranded });
   return { stranded };
 })
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+  .use(publishMetrics());

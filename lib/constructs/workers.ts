@@ -135,6 +135,7 @@ export class Workers extends Construct {
         tracing: props.tracing,
         entry: 'lambdas/worker/handler.ts',
         description: `Runs ${priority}-priority jobs`,
+        runsJobs: true,
         timeout: props.timeout ?? workerTimeout(),
         memorySize: props.memorySize ?? 1024,
         // pdfkit reads its font metrics from disk; mammoth (DOCX) stays out of the bundle and

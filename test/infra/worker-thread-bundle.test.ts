@@ -23,6 +23,7 @@ describe('a function with thread entries', () => {
     new JobQueueFunction(stack, 'Worker', {
       entry: 'lambdas/worker/handler.ts',
       description: 'A worker bundled with its parse thread',
+      runsJobs: true,
       threadEntries: WORKER_THREAD_ENTRIES,
     });
     const assembly = app.synth();

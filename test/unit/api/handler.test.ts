@@ -73,15 +73,17 @@ describe('unknown routes', () => {
 });
 
 describe('the request log', () => {
-  test('one line per request with route, path, status, caller, job, correlation id and duration', async () => {
+  test('a successful request writes no line at INFO: its access line (route, path, status, caller, job, correlation id, duration) is at DEBUG', async () => {
     const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    const debug = jest.spyOn(logger, 'debug').mockImplementation(() => undefined);
     dynamo.on(GetCommand).resolves({ Item: storedJob() });
     await route(
       httpEvent('GET /v1/jobs/{jobId}', `/v1/jobs/${JOB_ID}`, { pathParameters: { jobId: JOB_ID } }),
       apiDependencies(),
     );
-    expect(info).toHaveBeenCalledTimes(1);
-    expect(info).toHaveBeenCalledWith('Request', {
+    expect(info).not.toHaveBeenCalled();
+    expect(debug).toHaveBeenCalledTimes(1);
+    expect(debug).toHaveBeenCalledWith('Request', {
       routeKey: 'GET /v1/jobs/{jobId}',
       path: `/v1/jobs/${JOB_ID}`,
       status: 200,
@@ -90,22 +92,22 @@ describe('the request log', () => {
       correlationId: 'request-1',
       durationMs: expect.any(Number),
     });
-    const durationMs = (info.mock.calls[0]?.[1] as { durationMs?: number } | undefined)?.durationMs;
+    const durationMs = (debug.mock.calls[0]?.[1] as { durationMs?: number } | undefined)?.durationMs;
     expect(durationMs).toBeGreaterThanOrEqual(0);
     expect(durationMs).toBeLessThan(10_000);
   });
 
   test('a request without any authorizer context is logged without a caller', async () => {
-    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    const debug = jest.spyOn(logger, 'debug').mockImplementation(() => undefined);
     const result = await route(withoutAuthorizer(httpEvent('$default', '/nowhere')), apiDependencies());
     expect(result.statusCode).toBe(404);
-    expect(info).toHaveBeenCalledWith(
+    expect(debug).toHaveBeenCalledWith(
       'Request',
       expect.objectContaining({ status: 404, userId: undefined, jobId: undefined }),
     );
   });
 
-  test('an unexpected failure is logged as an error with its route; a 4xx is not', async () => {
+  test('an unexpected failure is logged as an error with its request and correlation id; a 4xx is not', async () => {
     const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
     jest.spyOn(logger, 'info').mockImplementation(() => undefined);
@@ -120,8 +122,13 @@ describe('the request log', () => {
     expect(result.statusCode).toBe(500);
     expect(result.headers).toEqual(JSON_ONLY);
     expect(error).toHaveBeenCalledWith('Request failed', {
-      error: failure,
       routeKey: 'GET /v1/jobs/{jobId}',
+      path: `/v1/jobs/${JOB_ID}`,
+      status: 500,
+      userId: 'user-1',
+      jobId: JOB_ID,
+      correlationId: 'request-1',
+      error: failure,
     });
     expect(warn).not.toHaveBeenCalled();
 
@@ -133,7 +140,7 @@ describe('the request log', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
-  test('a write the table refuses is a 400 logged as a warning with its route', async () => {
+  test('a write the table refuses is a 400 logged as a warning with its request and correlation id', async () => {
     const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
     jest.spyOn(logger, 'info').mockImplementation(() => undefined);
@@ -152,8 +159,13 @@ describe('the request log', () => {
 
     expect(result.statusCode).toBe(400);
     expect(warn).toHaveBeenCalledWith('The table refused the request', {
-      error: refusal,
       routeKey: 'POST /v1/jobs',
+      path: '/v1/jobs',
+      status: 400,
+      userId: 'user-1',
+      jobId: undefined,
+      correlationId: 'request-1',
+      error: refusal,
     });
     expect(error).not.toHaveBeenCalled();
   });

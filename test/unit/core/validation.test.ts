@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../../lambdas/core/errors';
 import { fieldIssues, limitParam, parseOrThrow } from '../../../lambdas/core/validation';
 

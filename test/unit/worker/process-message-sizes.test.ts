@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { payloadKey, resultKey } from '../../../lambdas/core/claim-check';
 import { estimateItemBytes, ITEM_SIZE_BUDGET_BYTES } from '../../../lambdas/core/item-size';
 import { defineJobType, type JobHandler, type JobTypeDefinition } from '../../../lambdas/jobs/job-type';

@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobFailure } from '../../../lambdas/jobs/job-failure';
 import { defineJobType, type JobHandler, type JobTypeDefinition } from '../../../lambdas/jobs/job-type';
 import { WORKER_LOST } from '../../../lambdas/worker/lifecycle';

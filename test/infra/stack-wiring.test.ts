@@ -114,6 +114,22 @@ describe('stream consumers', () => {
     expect(patternsOf('Notify')).toHaveLength(1);
   });
 
+  test('notify sees only changes of watched jobs: a job nobody subscribed to never invokes it', () => {
+    const mapping = logicalId(template, 'AWS::Lambda::EventSourceMapping', /^StreamsNotifyDynamoDB/);
+    const patterns = resources[mapping]?.Properties.FilterCriteria.Filters.map(
+      (filter: { Pattern: string }) => JSON.parse(filter.Pattern),
+    );
+    expect(patterns).toEqual([
+      {
+        eventName: ['INSERT', 'MODIFY'],
+        dynamodb: { NewImage: { SK: { S: ['JOB'] }, watched: { BOOL: [true] } } },
+      },
+    ]);
+    // The dispatcher still sees every job (it sends them all).
+    const dispatch = logicalId(template, 'AWS::Lambda::EventSourceMapping', /^StreamsDispatchDynamoDB/);
+    expect(resources[dispatch]?.Properties.FilterCriteria.Filters[0].Pattern).not.toContain('watched');
+  });
+
   test('dispatch may send to the work queues; notify only to its failure destination', () => {
     const sends = (pattern: RegExp) =>
       actionsOf(pattern).some(

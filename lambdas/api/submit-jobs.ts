@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { assertStorable } from '../core/claim-check';
+import { bornWatched, ConnectionStore } from '../core/connection-store';
 import type { QuotaName } from '../core/daily-quota';
 import {
   AppError,
@@ -111,6 +112,10 @@ const outcomeOf = async (
   return { statusCode: 200, job: await viewOf(result.job, deps) };
 };
 
+/** Whether the submitter watches all their jobs (a user-wide WebSocket subscription). */
+const watchStore = (deps: ApiDependencies) =>
+  new ConnectionStore(deps.documentClient, deps.settings.tableName, deps.clock);
+
 /** Saves a validated job, its payload in S3 first when too large for the item. */
 const save = async (job: JobRecord, deps: ApiDependencies, claim?: IdempotencyClaim) =>
   outcomeOf(await deps.store.create(await deps.claimCheck.prepareSubmission(job), claim), job, deps);
@@ -126,21 +131,16 @@ export const submitJob = async (
   deps: ApiDependencies,
 ): Promise<SubmitOutcome> => {
   const job = buildJob(body, context, deps);
-  if (!context.idempotencyKey) {
-    await deps.limiter.reserve(context.user.id, 1);
-    await reserveDailyQuotas([job], context.user, deps);
-    return save(job, deps);
+  let claim: IdempotencyClaim | undefined;
+  if (context.idempotencyKey) {
+    claim = { userId: context.user.id, key: context.idempotencyKey, requestHash: requestHash(body) };
+    const earlier = await deps.store.findIdempotentJob(claim);
+    if (earlier) return outcomeOf(earlier, job, deps);
   }
-  const claim: IdempotencyClaim = {
-    userId: context.user.id,
-    key: context.idempotencyKey,
-    requestHash: requestHash(body),
-  };
-  const earlier = await deps.store.findIdempotentJob(claim);
-  if (earlier) return outcomeOf(earlier, job, deps);
   await deps.limiter.reserve(context.user.id, 1);
   await reserveDailyQuotas([job], context.user, deps);
-  return save(job, deps, claim);
+  const [toSave = job] = await bornWatched([job], context.user.id, watchStore(deps));
+  return save(toSave, deps, claim);
 };
 
 type BatchEntry =
@@ -211,12 +211,18 @@ export const submitBatch = async (
     else if (!(error instanceof AppError)) logger.error('Could not save a batch entry', { index, error });
     results[index] = { error: toErrorBody(error).body.error };
   };
+  // Jobs of a user with a user-wide WebSocket subscription are born watched.
+  const toSave = await bornWatched(
+    fresh.map(({ job }) => job),
+    context.user.id,
+    watchStore(deps),
+  );
   if (context.idempotencyKey) {
     // Each entry's job goes in a transaction with its own key.
     await Promise.all(
-      fresh.map(async ({ index, job, claim }) => {
+      fresh.map(async ({ index, job, claim }, position) => {
         try {
-          results[index] = { job: (await save(job, deps, claim)).job };
+          results[index] = { job: (await save(toSave[position] ?? job, deps, claim)).job };
         } catch (error) {
           reportFailure(index, error);
         }
@@ -225,9 +231,10 @@ export const submitBatch = async (
   } else {
     // Without keys the jobs are written 25 to a request (BatchWriteItem), not one each.
     const prepared = await Promise.all(
-      fresh.map(async ({ index, job }) => {
+      fresh.map(async ({ index, job }, position) => {
         try {
-          return { index, job, stored: await deps.claimCheck.prepareSubmission(job) };
+          const saved = toSave[position] ?? job;
+          return { index, job: saved, stored: await deps.claimCheck.prepareSubmission(saved) };
         } catch (error) {
           reportFailure(index, error);
           return undefined;

@@ -79,6 +79,11 @@ export interface JobRecord {
   readonly submittedByAdmin?: boolean;
   /** For types where only the newest version of an entity matters (data.sync). */
   readonly supersedes?: { readonly key: string; readonly version: number };
+  /**
+   * Someone subscribed to this job (or to all of its owner's jobs): the notify event
+   * source passes only records of watched jobs. Set once, never a change of the job.
+   */
+  readonly watched?: boolean;
   /** Set by the sweep when it re-sent the message of a job left waiting (see sweep-stranded-jobs.ts). */
   readonly redispatch?: RedispatchMarker;
 }
@@ -98,7 +103,7 @@ export type JobView = Omit<
   | 'updatedAt'
   | 'leaseUntil'
   | 'events'
-  | 'version'
+  | 'watched'
   | 'expiresAt'
   | 'submittedByAdmin'
   | 'payloadRef'
@@ -130,6 +135,8 @@ export const toJobView = (job: JobRecord): JobView => {
     completedAt: job.completedAt,
     durationMs: job.durationMs,
     estimatedCompletionAt: job.estimatedCompletionAt,
+    // CONTRACT.md "Job": grows with every change; a WebSocket client drops pushes it has.
+    version: job.version,
   };
   for (const key of Object.keys(view)) if (view[key] === undefined) delete view[key];
   return view as unknown as JobView;

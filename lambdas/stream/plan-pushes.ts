@@ -1,3 +1,4 @@
+import type { SnapshotMark } from '../core/connection-store';
 import type { JobRecord } from '../core/job';
 import type { JobStatus } from '../core/job-status';
 import type { JobChange } from '../core/stream-image';
@@ -10,6 +11,12 @@ export interface Push {
   readonly jobId: string;
   readonly status: JobStatus;
   readonly at: string;
+  /**
+   * The job's `version` after the change that calls for the push. Every push of one change
+   * shares it (one write, one version); a client drops a push whose version its snapshot
+   * already covers, and the notifier skips those for a subscriber it snapshotted.
+   */
+  readonly version: number;
   readonly [field: string]: unknown;
 }
 
@@ -34,7 +41,7 @@ export const pushesFor = (change: JobChange): Push[] => {
   const before: JobRecord | undefined = change.eventName === 'INSERT' ? undefined : change.oldJob;
   const newEvents = job.events.slice(before?.events.length ?? 0);
   const pushes: Push[] = newEvents.map((event) => {
-    const base = { jobId: job.jobId, status: event.to, at: event.at };
+    const base = { jobId: job.jobId, status: event.to, at: event.at, version: job.version };
     const terminal = TERMINAL_PUSH[event.to];
     const isLast = event === newEvents.at(-1);
     if (terminal === 'job.completed') {
@@ -57,6 +64,7 @@ export const pushesFor = (change: JobChange): Push[] => {
       jobId: job.jobId,
       status: job.status,
       at: job.updatedAt,
+      version: job.version,
       progress: job.progress,
       ...(job.items ? { items: job.items } : {}),
       ...(job.estimatedCompletionAt ? { estimatedCompletionAt: job.estimatedCompletionAt } : {}),
@@ -64,3 +72,12 @@ export const pushesFor = (change: JobChange): Push[] => {
   }
   return pushes;
 };
+
+/**
+ * Whether the state `job` shows is news to a subscriber whose snapshot was `since`: a
+ * later version, or the same version written later (a progress or lease write does not
+ * bump the version today). A push of what the snapshot already showed is skipped, so a
+ * lagging stream never sends a subscriber an older state after its snapshot.
+ */
+export const isNewerThan = (job: Pick<JobRecord, 'version' | 'updatedAt'>, since: SnapshotMark): boolean =>
+  job.version > since.version || (job.version === since.version && job.updatedAt > since.updatedAt);

@@ -27,14 +27,6 @@ export interface StreamConsumersProps extends FunctionTracingProps {
   readonly replayAttempts?: number;
 }
 
-/** Only job items (not counters, connections, ...) and only inserts and updates. */
-const jobItemChanges = [
-  lambda.FilterCriteria.filter({
-    eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-    dynamodb: { NewImage: { SK: { S: lambda.FilterRule.isEqual('JOB') } } },
-  }),
-];
-
 const JOB_ITEM = { SK: { S: lambda.FilterRule.isEqual('JOB') } };
 
 /** A job item's status moving into `into` from any status outside it. */
@@ -60,6 +52,24 @@ const dispatchedChanges = [
   }),
   statusEntering(WAITING_STATUSES),
   statusEntering(FINISHED_STATUSES),
+];
+
+/**
+ * Notify sees only changes of watched jobs (the flag a subscription sets on the job, or
+ * that a job is born with when its owner has a user-wide subscription): a job nobody
+ * watches costs the notifier no invocation and no subscription query. `user.notification`
+ * frames do not come this way (they are not job changes), so nothing of theirs is lost.
+ */
+const watchedJobChanges = [
+  lambda.FilterCriteria.filter({
+    eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+    dynamodb: {
+      NewImage: {
+        SK: { S: lambda.FilterRule.isEqual('JOB') },
+        watched: { BOOL: lambda.FilterRule.isEqual(true) },
+      },
+    },
+  }),
 ];
 
 /**
@@ -170,7 +180,7 @@ export class StreamConsumers extends Construct {
     // stream's 24 h retention: its replay must still find the records in the stream.
     for (const [consumer, filters, onFailure, maxRecordAge] of [
       [this.dispatch, dispatchedChanges, this.dispatchFailures, Duration.hours(6)],
-      [this.notify, jobItemChanges, this.failures, Duration.days(1)],
+      [this.notify, watchedJobChanges, this.failures, Duration.days(1)],
     ] as const) {
       consumer.addEventSource(
         new DynamoEventSource(props.table.table, {

@@ -2,6 +2,7 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -64,13 +65,13 @@ describe('WebSocket handler and authorizer table permissions', () => {
     expect(dynamoStatements(AUTHORIZER)).toEqual([]);
   });
 
-  test('the handler reads only connection and job items (GetItem), never queries or indexes', () => {
+  test('the handler reads only connection, job and subscription items (GetItem), never queries or indexes', () => {
     const reads = dynamoStatements(HANDLER).filter((statement) =>
       [statement.Action].flat().includes('dynamodb:GetItem'),
     );
     expect(reads).toHaveLength(1);
     expect([reads[0]?.Action].flat()).toEqual(['dynamodb:GetItem']);
-    expect(leadingKeyPatterns(reads[0] as Statement).sort()).toEqual(['CONN#*', 'JOB#*']);
+    expect(leadingKeyPatterns(reads[0] as Statement).sort()).toEqual(['CONN#*', 'JOB#*', 'SUB#*']);
     const all = dynamoStatements(HANDLER).flatMap((statement) => [statement.Action].flat());
     for (const forbidden of ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem']) {
       expect(all).not.toContain(forbidden);
@@ -80,10 +81,21 @@ describe('WebSocket handler and authorizer table permissions', () => {
     );
   });
 
-  test('the handler writes only connection and subscription items', () => {
+  test('the handler writes connection and subscription items, and only updates jobs (the watched flag)', () => {
     const writes = dynamoStatements(HANDLER).filter((statement) =>
       [statement.Action].flat().includes('dynamodb:PutItem'),
     );
+    const jobWrites = dynamoStatements(HANDLER).filter((statement) =>
+      leadingKeyPatterns(statement).includes('JOB#*'),
+    );
+    expect(jobWrites.flatMap((statement) => [statement.Action].flat()).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    const jobUpdate = jobWrites.find((statement) =>
+      [statement.Action].flat().includes('dynamodb:UpdateItem'),
+    ) as Statement;
+    expect(leadingKeyPatterns(jobUpdate)).toEqual(['JOB#*']);
     expect(writes).toHaveLength(1);
     expect([writes[0]?.Action].flat().sort()).toEqual([
       'dynamodb:BatchWriteItem',
@@ -133,23 +145,27 @@ describe('WebSocket handler and authorizer table permissions', () => {
           subscriptions: new Set([`SUB#${JOB_ID}`, 'SUB#USER#user-1']),
         },
       });
-      dynamo.on(GetCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves({
-        Item: {
-          jobId: JOB_ID,
-          userId: 'user-1',
-          type: 'system.simulate',
-          status: 'queued',
-          priority: 'normal',
-          priorityValue: 5,
-          payload: {},
-          attempts: 0,
-          maxAttempts: 3,
-          createdAt: '2026-01-01T00:00:00.000Z',
-          events: [],
-          version: 1,
-        },
+      dynamo.on(GetCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves({ Item: job });
+      // The watched flag's write hands back the job, which is the snapshot.
+      dynamo.on(UpdateCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves({
+        Attributes: { ...job, watched: true },
       });
     });
+
+    const job = {
+      jobId: JOB_ID,
+      userId: 'user-1',
+      type: 'system.simulate',
+      status: 'queued',
+      priority: 'normal',
+      priorityValue: 5,
+      payload: {},
+      attempts: 0,
+      maxAttempts: 3,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      events: [],
+      version: 1,
+    };
 
     /** Each table call as (IAM action, partition keys it names). */
     const tableCalls = (): { action: string; keys: string[] }[] =>
@@ -205,8 +221,27 @@ describe('WebSocket handler and authorizer table permissions', () => {
       expect(denied).toEqual([]);
     });
 
+    test('a subscription whose activation is refused (a change was missed) stays inside them too', async () => {
+      dynamo
+        .on(UpdateCommand, {
+          Key: { PK: `SUB#${JOB_ID}`, SK: 'CONN#c-1' },
+          UpdateExpression: 'SET fromVersion = :version, fromUpdatedAt = :updatedAt REMOVE pending, missed',
+        })
+        .rejects(
+          new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+        );
+      dynamo.on(GetCommand, { Key: { PK: `SUB#${JOB_ID}`, SK: 'CONN#c-1' } }).resolves({
+        Item: { connectionId: 'c-1', pending: true, missed: true },
+      });
+      await handleSocketEvent(event('subscribe', { action: 'subscribe', jobId: JOB_ID }));
+      const calls = tableCalls();
+      expect(calls).toContainEqual({ action: 'dynamodb:GetItem', keys: [`SUB#${JOB_ID}`] });
+      expect(calls.filter((call) => !allowed(call))).toEqual([]);
+    });
+
     test('the check itself refuses a call outside the prefixes', () => {
       expect(allowed({ action: 'dynamodb:PutItem', keys: ['JOB#x'] })).toBe(false);
+      expect(allowed({ action: 'dynamodb:DeleteItem', keys: ['JOB#x'] })).toBe(false);
       expect(allowed({ action: 'dynamodb:Query', keys: ['SUB#x'] })).toBe(false);
       expect(allowed({ action: 'dynamodb:BatchWriteItem', keys: ['SUB#x', 'RATE#u'] })).toBe(false);
     });

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ContextError, stackPropsFromContext } from '../../lib/app-context';
+import { passesFilters } from '../../local/event-filter';
 import { logicalId, nagFindings, synth } from './synth';
 
 const { stack, template } = synth();
@@ -125,6 +126,35 @@ describe('stream consumers', () => {
       },
     ]);
     expect(patternsOf('Notify')).toHaveLength(1);
+  });
+
+  test('notify sees only changes of watched jobs: a job nobody subscribed to never invokes it', () => {
+    const mapping = logicalId(template, 'AWS::Lambda::EventSourceMapping', /^StreamsNotifyDynamoDB/);
+    const patterns = resources[mapping]?.Properties.FilterCriteria.Filters.map(
+      (filter: { Pattern: string }) => JSON.parse(filter.Pattern),
+    );
+    expect(patterns).toEqual([
+      {
+        eventName: ['INSERT', 'MODIFY'],
+        dynamodb: { NewImage: { SK: { S: ['JOB'] }, watched: { BOOL: [true] } } },
+      },
+    ]);
+    // The local cloud applies the synthesized filter the way Lambda does.
+    const filters = resources[mapping]?.Properties.FilterCriteria.Filters;
+    const change = (watched?: boolean) => ({
+      eventName: 'MODIFY',
+      dynamodb: {
+        NewImage: { SK: { S: 'JOB' }, ...(watched === undefined ? {} : { watched: { BOOL: watched } }) },
+      },
+    });
+    expect([true, false, undefined].map((watched) => passesFilters(filters, change(watched)))).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    // The dispatcher still sees every job (it sends them all).
+    const dispatch = logicalId(template, 'AWS::Lambda::EventSourceMapping', /^StreamsDispatchDynamoDB/);
+    expect(resources[dispatch]?.Properties.FilterCriteria.Filters[0].Pattern).not.toContain('watched');
   });
 
   test('dispatch may send to the work queues; notify only to its failure destination', () => {

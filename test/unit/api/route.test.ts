@@ -229,12 +229,16 @@ describe('reading jobs', () => {
     );
 
   test('the owner reads the job without internal attributes', async () => {
-    dynamo.on(GetCommand).resolves({ Item: storedJob({ GSI1PK: 'USER#user-1', leaseUntil: 'x' }) });
+    dynamo.on(GetCommand).resolves({
+      Item: storedJob({ GSI1PK: 'USER#user-1', leaseUntil: 'x', watched: true, version: 4 }),
+    });
     const result = await getJob(JOB_ID);
     expect(result.statusCode).toBe(200);
     const job = parse(result.body);
     expect(job.jobId).toBe(JOB_ID);
-    for (const internal of ['PK', 'SK', 'GSI1PK', 'userId', 'events', 'version', 'leaseUntil'])
+    // CONTRACT.md "Job": the version is the client's, to order pushes and snapshots.
+    expect(job.version).toBe(4);
+    for (const internal of ['PK', 'SK', 'GSI1PK', 'userId', 'events', 'leaseUntil', 'watched'])
       expect(job).not.toHaveProperty(internal);
   });
 

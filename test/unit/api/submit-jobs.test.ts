@@ -5,6 +5,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -14,7 +15,7 @@ import { route } from '../../../lambdas/api/handler';
 import { requestHash, validateIdempotencyKey } from '../../../lambdas/api/submit-jobs';
 import { ValidationError } from '../../../lambdas/core/errors';
 import { logger } from '../../../lambdas/core/observability';
-import { apiDependencies, JOB_ID, storedJob } from '../support/api-dependencies';
+import { apiDependencies, JOB_ID, NOW, storedJob } from '../support/api-dependencies';
 import { transactionCancelled } from '../support/aws';
 import { httpEvent, parse } from '../support/http-event';
 
@@ -342,5 +343,39 @@ describe('POST /v1/jobs/batch', () => {
       expect(warn).not.toHaveBeenCalled();
       expect(error).not.toHaveBeenCalled();
     });
+  });
+});
+
+describe('jobs of a user with a user-wide WebSocket subscription are born watched', () => {
+  const watchQuery = {
+    TableName: 'jobs-test',
+    KeyConditionExpression: 'PK = :pk',
+    FilterExpression: 'expiresAt > :now',
+    ExpressionAttributeValues: { ':pk': 'SUB#USER#user-1', ':now': Math.floor(NOW.getTime() / 1000) },
+    Select: 'COUNT',
+  };
+  const savedItems = () => dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item);
+
+  test('a single submit asks once and saves the job watched, which the answer does not show', async () => {
+    dynamo.on(QueryCommand).resolves({ Count: 1 });
+    const result = await submit(simulate(1));
+    expect(result.statusCode).toBe(202);
+    expect(dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([watchQuery]);
+    expect(savedItems()).toEqual([expect.objectContaining({ watched: true })]);
+    expect(parse(result.body)).not.toHaveProperty('watched');
+  });
+
+  test('nobody watching: the job is saved without the flag (the notifier never hears of it)', async () => {
+    dynamo.on(QueryCommand).resolves({ Count: 0 });
+    await submit(simulate(1));
+    expect(savedItems()[0]).not.toHaveProperty('watched');
+  });
+
+  test('a batch asks once for all its jobs', async () => {
+    dynamo.on(QueryCommand).resolves({ Count: 1 });
+    const result = await batch({ jobs: [simulate(1), simulate(2), simulate(3)] });
+    expect(result.statusCode).toBe(202);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(savedItems().map((item) => item?.watched)).toEqual([true, true, true]);
   });
 });

@@ -10,6 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConnectionStore } from '../../../lambdas/core/connection-store';
 import { SOCKET_HANDLER_TABLE_ACCESS } from '../../../lambdas/socket/table-access';
+import { conditionFailed } from '../support/aws';
 
 /**
  * The WebSocket handler's IAM policy grants item actions only on partition keys with the
@@ -68,17 +69,28 @@ test('every key the connection store writes or reads for the socket handler is i
   await store.get('c-1');
   await store.subscribe('c-1', { jobId: '01JOB' });
   await store.subscribe('c-1', { userId: 'user-1' });
+  await store.watchJob('01JOB');
+  await store.activate('c-1', '01JOB', { version: 1, updatedAt: 'T' });
+  await store.rearm('c-1', '01JOB');
+  dynamo.on(UpdateCommand, { Key: { PK: 'SUB#01JOB', SK: 'CONN#c-1' } }).rejects(conditionFailed());
+  // Refused: the subscription is read back.
+  await store.activate('c-1', '01JOB', { version: 1, updatedAt: 'T' });
   await store.unsubscribe('c-1', { jobId: '01JOB' });
   await store.unsubscribeAll('c-1');
   await store.remove('c-1');
 
   const keys = touchedKeys();
-  expect(new Set(keys.map(({ key }) => key))).toEqual(new Set(['CONN#c-1', 'SUB#01JOB', 'SUB#USER#user-1']));
+  expect(new Set(keys.map(({ key }) => key))).toEqual(
+    new Set(['CONN#c-1', 'SUB#01JOB', 'SUB#USER#user-1', 'JOB#01JOB']),
+  );
+  expect(keys).toContainEqual({ action: 'dynamodb:GetItem', key: 'SUB#01JOB' });
   expect(keys.filter((touched) => !granted(touched))).toEqual([]);
 });
 
 test('the grant is not wider than that: other keys and queries are refused', () => {
   expect(granted({ action: 'dynamodb:PutItem', key: 'JOB#01JOB' })).toBe(false);
+  expect(granted({ action: 'dynamodb:DeleteItem', key: 'JOB#01JOB' })).toBe(false);
+  expect(granted({ action: 'dynamodb:UpdateItem', key: 'JOB#01JOB' })).toBe(true);
   expect(granted({ action: 'dynamodb:UpdateItem', key: 'RATE#user-1' })).toBe(false);
   expect(granted({ action: 'dynamodb:Query', key: 'SUB#01JOB' })).toBe(false);
   expect(granted({ action: 'dynamodb:GetItem', key: 'IDEM#user-1#k' })).toBe(false);

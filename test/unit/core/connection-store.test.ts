@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { CONNECTION_TTL_SECONDS, ConnectionStore } from '../../../lambdas/core/connection-store';
+import { bornWatched, CONNECTION_TTL_SECONDS, ConnectionStore } from '../../../lambdas/core/connection-store';
+import type { JobRecord } from '../../../lambdas/core/job';
 import { conditionFailed } from '../support/aws';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -104,12 +105,18 @@ describe('get', () => {
 });
 
 describe('subscribe', () => {
-  test('to a job: writes SUB#<jobId> / CONN#<id>, then adds the partition to the connection', async () => {
+  test('to a job: writes SUB#<jobId> / CONN#<id> pending, then adds the partition to the connection', async () => {
     await store.subscribe('c-1', { jobId: 'j1' });
     expect(puts()).toEqual([
       {
         TableName: 'jobs-test',
-        Item: { PK: 'SUB#j1', SK: 'CONN#c-1', connectionId: 'c-1', expiresAt: NOW_SECONDS + 7200 },
+        Item: {
+          PK: 'SUB#j1',
+          SK: 'CONN#c-1',
+          connectionId: 'c-1',
+          pending: true,
+          expiresAt: NOW_SECONDS + 7200,
+        },
       },
     ]);
     expect(updates()).toEqual([
@@ -125,7 +132,13 @@ describe('subscribe', () => {
 
   test('to a user’s jobs: the partition is SUB#USER#<userId>', async () => {
     await store.subscribe('c-1', { userId: 'user-1' });
-    expect(puts()[0]?.Item).toMatchObject({ PK: 'SUB#USER#user-1', SK: 'CONN#c-1' });
+    // Live at once: a user-wide subscription has no snapshot to wait for.
+    expect(puts()[0]?.Item).toEqual({
+      PK: 'SUB#USER#user-1',
+      SK: 'CONN#c-1',
+      connectionId: 'c-1',
+      expiresAt: NOW_SECONDS + 7200,
+    });
     expect(updates()[0]?.ExpressionAttributeValues).toEqual({
       ':partition': new Set(['SUB#USER#user-1']),
     });
@@ -221,34 +234,229 @@ describe('remove', () => {
 });
 
 describe('subscribersOf', () => {
-  test('queries the job’s and the owner’s subscription partitions and lists each live connection once', async () => {
+  test('queries both partitions consistently; each live connection once, its job subscription first', async () => {
     dynamo
       .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'SUB#j1' } })
       .resolves({
         Items: [
-          { connectionId: 'c-1', expiresAt: NOW_SECONDS + 10 },
+          { connectionId: 'c-1', expiresAt: NOW_SECONDS + 10, fromVersion: 3, fromUpdatedAt: 'T3' },
           { connectionId: 'c-old', expiresAt: NOW_SECONDS },
+          { connectionId: 'c-3', pending: true, expiresAt: NOW_SECONDS + 10 },
         ],
       })
       .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'SUB#USER#user-1' } })
-      .resolves({ Items: [{ connectionId: 'c-1' }, { connectionId: 'c-2', expiresAt: NOW_SECONDS + 1 }] });
-    await expect(store.subscribersOf('j1', 'user-1')).resolves.toEqual(['c-1', 'c-2']);
+      .resolves({
+        Items: [
+          { connectionId: 'c-1' },
+          { connectionId: 'c-2', expiresAt: NOW_SECONDS + 1 },
+          { connectionId: 'c-3' },
+        ],
+      });
+    await expect(store.subscribersOf('j1', 'user-1')).resolves.toEqual([
+      { connectionId: 'c-1', scope: 'job', pending: false, since: { version: 3, updatedAt: 'T3' } },
+      { connectionId: 'c-3', scope: 'job', pending: true },
+      { connectionId: 'c-2', scope: 'user', pending: false },
+    ]);
     expect(queries()).toEqual([
       {
         TableName: 'jobs-test',
         KeyConditionExpression: 'PK = :pk',
         ExpressionAttributeValues: { ':pk': 'SUB#j1' },
+        ConsistentRead: true,
       },
       {
         TableName: 'jobs-test',
         KeyConditionExpression: 'PK = :pk',
         ExpressionAttributeValues: { ':pk': 'SUB#USER#user-1' },
+        ConsistentRead: true,
       },
     ]);
   });
 
   test('no subscribers at all is an empty list', async () => {
     await expect(store.subscribersOf('j1', 'user-1')).resolves.toEqual([]);
+  });
+});
+
+describe('watchJob', () => {
+  test('sets the flag alone (no version, no updatedAt) and returns the job as written, keys stripped', async () => {
+    dynamo.on(UpdateCommand).resolves({
+      Attributes: {
+        PK: 'JOB#j1',
+        SK: 'JOB',
+        GSI1PK: 'USER#u',
+        jobId: 'j1',
+        version: 4,
+        watched: true,
+        events: [],
+      },
+    });
+    await expect(store.watchJob('j1')).resolves.toEqual({
+      jobId: 'j1',
+      version: 4,
+      watched: true,
+      events: [],
+    });
+    expect(updates()).toEqual([
+      {
+        TableName: 'jobs-test',
+        Key: { PK: 'JOB#j1', SK: 'JOB' },
+        UpdateExpression: 'SET watched = :true',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':true': true },
+        ReturnValues: 'ALL_NEW',
+      },
+    ]);
+  });
+
+  test('a job that is gone (missing, or past its expiry) is undefined', async () => {
+    dynamo.on(UpdateCommand).rejectsOnce(conditionFailed());
+    await expect(store.watchJob('j1')).resolves.toBeUndefined();
+    dynamo.on(UpdateCommand).resolves({ Attributes: { jobId: 'j1', expiresAt: NOW_SECONDS } });
+    await expect(store.watchJob('j1')).resolves.toBeUndefined();
+  });
+
+  test('any other failure is not swallowed', async () => {
+    dynamo.on(UpdateCommand).rejects(new Error('throttled'));
+    await expect(store.watchJob('j1')).rejects.toThrow('throttled');
+  });
+});
+
+describe('activate', () => {
+  const since = { version: 3, updatedAt: '2026-11-29T09:59:00.000Z' };
+  const activation = (condition: string) => ({
+    TableName: 'jobs-test',
+    Key: { PK: 'SUB#j1', SK: 'CONN#c-1' },
+    UpdateExpression: 'SET fromVersion = :version, fromUpdatedAt = :updatedAt REMOVE pending, missed',
+    ConditionExpression: condition,
+    ExpressionAttributeValues: { ':version': 3, ':updatedAt': '2026-11-29T09:59:00.000Z' },
+  });
+
+  test('makes a pending subscription live from the snapshot, unless a change was missed', async () => {
+    await expect(store.activate('c-1', 'j1', since)).resolves.toBe('active');
+    expect(updates()).toEqual([activation('attribute_exists(pending) AND attribute_not_exists(missed)')]);
+    expect(gets()).toEqual([]);
+  });
+
+  test('forced (the last try), only the subscription needs to be pending', async () => {
+    await expect(store.activate('c-1', 'j1', since, { force: true })).resolves.toBe('active');
+    expect(updates()).toEqual([activation('attribute_exists(pending)')]);
+  });
+
+  test.each([
+    ['missed', { Item: { connectionId: 'c-1', pending: true, missed: true } }],
+    ['gone', {}],
+    ['active', { Item: { connectionId: 'c-1', fromVersion: 2 } }],
+  ])('refused, it reads the subscription back: %s', async (outcome, read) => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    dynamo.on(GetCommand).resolves(read);
+    await expect(store.activate('c-1', 'j1', since)).resolves.toBe(outcome);
+    expect(gets()).toEqual([
+      { TableName: 'jobs-test', Key: { PK: 'SUB#j1', SK: 'CONN#c-1' }, ConsistentRead: true },
+    ]);
+  });
+
+  test('any other failure is not swallowed', async () => {
+    dynamo.on(UpdateCommand).rejects(new Error('throttled'));
+    await expect(store.activate('c-1', 'j1', since)).rejects.toThrow('throttled');
+  });
+});
+
+describe('rearm', () => {
+  test('clears the missed mark of a subscription still pending', async () => {
+    await expect(store.rearm('c-1', 'j1')).resolves.toBe(true);
+    expect(updates()).toEqual([
+      {
+        TableName: 'jobs-test',
+        Key: { PK: 'SUB#j1', SK: 'CONN#c-1' },
+        UpdateExpression: 'REMOVE missed',
+        ConditionExpression: 'attribute_exists(pending)',
+      },
+    ]);
+  });
+
+  test('a subscription no longer pending is false; other failures throw', async () => {
+    dynamo.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(new Error('throttled'));
+    await expect(store.rearm('c-1', 'j1')).resolves.toBe(false);
+    await expect(store.rearm('c-1', 'j1')).rejects.toThrow('throttled');
+  });
+});
+
+describe('markMissed', () => {
+  test('marks a pending subscription and says it is still pending', async () => {
+    await expect(store.markMissed('j1', 'c-1')).resolves.toEqual({
+      connectionId: 'c-1',
+      scope: 'job',
+      pending: true,
+    });
+    expect(updates()).toEqual([
+      {
+        TableName: 'jobs-test',
+        Key: { PK: 'SUB#j1', SK: 'CONN#c-1' },
+        UpdateExpression: 'SET missed = :true',
+        ConditionExpression: 'attribute_exists(pending)',
+        ExpressionAttributeValues: { ':true': true },
+      },
+    ]);
+  });
+
+  test('one activated meanwhile is read back as it now stands; one removed is undefined', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: { connectionId: 'c-1', fromVersion: 5, fromUpdatedAt: 'T5' } })
+      .resolvesOnce({});
+    await expect(store.markMissed('j1', 'c-1')).resolves.toEqual({
+      connectionId: 'c-1',
+      scope: 'job',
+      pending: false,
+      since: { version: 5, updatedAt: 'T5' },
+    });
+    await expect(store.markMissed('j1', 'c-1')).resolves.toBeUndefined();
+    expect(gets()[0]).toEqual({
+      TableName: 'jobs-test',
+      Key: { PK: 'SUB#j1', SK: 'CONN#c-1' },
+      ConsistentRead: true,
+    });
+  });
+});
+
+describe('watchesAllJobs and bornWatched', () => {
+  test('one eventually consistent count of the user-wide partition, live subscriptions only', async () => {
+    dynamo.on(QueryCommand).resolves({ Count: 1 });
+    await expect(store.watchesAllJobs('user-1')).resolves.toBe(true);
+    expect(queries()).toEqual([
+      {
+        TableName: 'jobs-test',
+        KeyConditionExpression: 'PK = :pk',
+        FilterExpression: 'expiresAt > :now',
+        ExpressionAttributeValues: { ':pk': 'SUB#USER#user-1', ':now': NOW_SECONDS },
+        Select: 'COUNT',
+      },
+    ]);
+  });
+
+  test('no live subscription is false', async () => {
+    dynamo.on(QueryCommand).resolves({ Count: 0 });
+    await expect(store.watchesAllJobs('user-1')).resolves.toBe(false);
+  });
+
+  const job = (jobId: string) => ({ jobId }) as unknown as JobRecord;
+
+  test('jobs of a user who watches all are born watched; otherwise they are saved as they are', async () => {
+    dynamo.on(QueryCommand).resolvesOnce({ Count: 2 }).resolvesOnce({ Count: 0 });
+    await expect(bornWatched([job('a'), job('b')], 'user-1', store)).resolves.toEqual([
+      { jobId: 'a', watched: true },
+      { jobId: 'b', watched: true },
+    ]);
+    await expect(bornWatched([job('a')], 'user-1', store)).resolves.toEqual([{ jobId: 'a' }]);
+    // One query per request, however many jobs.
+    expect(queries()).toHaveLength(2);
+  });
+
+  test('nothing to save asks nothing', async () => {
+    await expect(bornWatched([], 'user-1', store)).resolves.toEqual([]);
+    expect(queries()).toEqual([]);
   });
 });
 

@@ -29,8 +29,9 @@ describe('toJobView (the job as clients see it)', () => {
       attempts: 0,
       maxAttempts: 3,
       createdAt: '2026-11-23T10:00:00.000Z',
+      version: 1,
     });
-    expect(Object.keys(view)).toHaveLength(9);
+    expect(Object.keys(view)).toHaveLength(10);
   });
 
   test('every optional contract field is shown when set; internals never are', () => {
@@ -57,6 +58,8 @@ describe('toJobView (the job as clients see it)', () => {
       resultRef: { key: 'results/r', bytes: 10 },
       supersedes: { key: 'alice#order#7', version: 2 },
       redispatch: { since: 'a', at: 'b', count: 1 },
+      watched: true,
+      version: 6,
     };
     expect(toJobView(job)).toStrictEqual({
       jobId: job.jobId,
@@ -81,6 +84,7 @@ describe('toJobView (the job as clients see it)', () => {
       completedAt: '2026-11-23T10:01:02.000Z',
       durationMs: 1000,
       estimatedCompletionAt: '2026-11-23T10:01:02.000Z',
+      version: 6,
     });
   });
 

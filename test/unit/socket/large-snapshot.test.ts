@@ -2,7 +2,7 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { payloadKey } from '../../../lambdas/core/claim-check';
@@ -18,6 +18,8 @@ const KB = 1024;
 
 const snapshotFor = async (job: Record<string, unknown>) => {
   dynamo.on(GetCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves({ Item: job });
+  // The watched flag's write hands back the job: that is the snapshot.
+  dynamo.on(UpdateCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves({ Attributes: job });
   await handleFrame('c-1', JSON.stringify({ action: 'subscribe', jobId: JOB_ID }), deps);
   const data = Buffer.from(
     management.commandCalls(PostToConnectionCommand)[0]?.args[0].input.Data as Uint8Array,

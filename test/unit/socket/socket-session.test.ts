@@ -32,14 +32,52 @@ test('ping answers pong', async () => {
   expect(sentFrames()).toEqual([{ type: 'pong' }]);
 });
 
-test('subscribing to an own job records the subscription, then sends the snapshot', async () => {
+test('subscribing to an own job: exact writes, the snapshot with its version, activation from it', async () => {
+  const watched = storedJob({ watched: true, version: 2, updatedAt: '2026-11-23T10:00:02.000Z' });
   dynamo.on(GetCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves({ Item: storedJob() });
+  dynamo.on(UpdateCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves({ Attributes: watched });
   await handleFrame('c-1', JSON.stringify({ action: 'subscribe', jobId: JOB_ID }), deps);
-  const [frame] = sentFrames();
-  expect(frame).toMatchObject({ type: 'job.snapshot', job: { jobId: JOB_ID, status: 'queued' } });
+  const [frame, ...more] = sentFrames();
+  expect(more).toEqual([]);
+  expect(frame).toMatchObject({ type: 'job.snapshot', job: { jobId: JOB_ID, status: 'queued', version: 2 } });
   expect(frame.job).not.toHaveProperty('userId');
-  const writes = [...dynamo.commandCalls(PutCommand), ...dynamo.commandCalls(UpdateCommand)];
-  expect(JSON.stringify(writes.map((call) => call.args[0].input))).toContain(`SUB#${JOB_ID}`);
+  expect(frame.job).not.toHaveProperty('watched');
+  expect(dynamo.commandCalls(PutCommand).map((call) => call.args[0].input)).toEqual([
+    {
+      TableName: 'jobs-test',
+      Item: {
+        PK: `SUB#${JOB_ID}`,
+        SK: 'CONN#c-1',
+        connectionId: 'c-1',
+        pending: true,
+        expiresAt: expect.any(Number),
+      },
+    },
+  ]);
+  expect(dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+    {
+      TableName: 'jobs-test',
+      Key: { PK: 'CONN#c-1', SK: 'CONN' },
+      UpdateExpression: 'ADD subscriptions :partition',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':partition': new Set([`SUB#${JOB_ID}`]) },
+    },
+    {
+      TableName: 'jobs-test',
+      Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' },
+      UpdateExpression: 'SET watched = :true',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':true': true },
+      ReturnValues: 'ALL_NEW',
+    },
+    {
+      TableName: 'jobs-test',
+      Key: { PK: `SUB#${JOB_ID}`, SK: 'CONN#c-1' },
+      UpdateExpression: 'SET fromVersion = :version, fromUpdatedAt = :updatedAt REMOVE pending, missed',
+      ConditionExpression: 'attribute_exists(pending) AND attribute_not_exists(missed)',
+      ExpressionAttributeValues: { ':version': 2, ':updatedAt': '2026-11-23T10:00:02.000Z' },
+    },
+  ]);
 });
 
 test.each([
@@ -50,7 +88,9 @@ test.each([
   dynamo.on(GetCommand, { Key: { PK: `JOB#${JOB_ID}`, SK: 'JOB' } }).resolves(response);
   await handleFrame('c-1', JSON.stringify({ action: 'subscribe', jobId }), deps);
   expect(sentFrames()).toEqual([{ type: 'error', code: 'NOT_FOUND', message: 'No such job.' }]);
+  // Checked before anything is written: no subscription, no watched flag.
   expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+  expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
 });
 
 test.each([['not json'], [JSON.stringify({ action: 'dance' })], [JSON.stringify({ hello: 1 })]])(

@@ -12,7 +12,7 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const management = mockClient(ApiGatewayManagementApiClient);
 const deps = socketDependencies();
 
-test('the snapshot is sent only after the subscription is recorded, so no change falls between them', async () => {
+test('pending subscription, then the watched flag (whose write is the snapshot), then the send, then activation', async () => {
   const order: string[] = [];
   dynamo
     .on(GetCommand, { Key: { PK: 'CONN#c-1', SK: 'CONN' } })
@@ -24,23 +24,29 @@ test('the snapshot is sent only after the subscription is recorded, so no change
     })
     .on(PutCommand)
     .callsFake((input) => {
-      order.push(`write ${input.Item?.PK}`);
+      order.push(`put ${input.Item?.PK}${input.Item?.pending ? ' pending' : ''}`);
       return {};
     })
     .on(UpdateCommand)
     .callsFake((input) => {
-      order.push(`write ${input.Key?.PK}`);
-      return {};
+      const expression = String(input.UpdateExpression);
+      order.push(`update ${input.Key?.PK} ${expression.split(' ').slice(0, 2).join(' ')}`);
+      return input.Key?.PK === `JOB#${JOB_ID}` ? { Attributes: storedJob({ watched: true }) } : {};
     });
   management.on(PostToConnectionCommand).callsFake(() => {
     order.push('send');
     return {};
   });
   await handleFrame('c-1', JSON.stringify({ action: 'subscribe', jobId: JOB_ID }), deps);
-  const recorded = order.indexOf(`write SUB#${JOB_ID}`);
-  const sent = order.indexOf('send');
-  expect(recorded).toBeGreaterThanOrEqual(0);
-  expect(sent).toBeGreaterThan(recorded);
-  // The snapshot is read after the subscription, so it is at least as new as any push missed.
-  expect(order.lastIndexOf('read job')).toBeGreaterThan(recorded);
+  expect(order).toEqual([
+    // The ownership check comes before anything is written.
+    'read job',
+    `put SUB#${JOB_ID} pending`,
+    'update CONN#c-1 ADD subscriptions',
+    // Every change after this write reaches the notifier, which finds the subscription pending.
+    `update JOB#${JOB_ID} SET watched`,
+    'send',
+    // Only now may the notifier push, and only what is newer than the snapshot.
+    `update SUB#${JOB_ID} SET fromVersion`,
+  ]);
 });

@@ -78,6 +78,7 @@ test('job.completed with a result over 128 KB is pushed without it, truncated', 
     jobId: JOB_ID,
     status: 'completed',
     at: T2,
+    version: 1,
     truncated: true,
   });
 });
@@ -98,6 +99,7 @@ test('a result kept in S3 is announced as truncated, never pushed or referenced'
     jobId: JOB_ID,
     status: 'completed',
     at: T2,
+    version: 1,
     truncated: true,
   });
 });

@@ -1,7 +1,7 @@
 import type { JobRecord } from '../../../lambdas/core/job';
 import type { JobChange } from '../../../lambdas/core/stream-image';
 import { addToStats, emptyStatsDelta, messageFor } from '../../../lambdas/stream/plan-dispatch';
-import { pushesFor } from '../../../lambdas/stream/plan-pushes';
+import { isNewerThan, pushesFor } from '../../../lambdas/stream/plan-pushes';
 
 const T0 = '2026-11-23T10:00:00.000Z';
 const T1 = '2026-11-23T10:00:01.000Z';
@@ -163,14 +163,17 @@ describe('notify: pushes', () => {
       updatedAt: T1,
       progress: { percent: 40, stage: 'parsing' },
       events: [...before.events, { at: T1, from: 'queued', to: 'processing', attempt: 1 }],
+      version: 2,
     });
+    // Every push carries the job's version after the change (one write, one version).
     expect(pushesFor(modify(before, after))).toEqual([
-      { type: 'job.status', jobId: before.jobId, status: 'processing', at: T1, attempt: 1 },
+      { type: 'job.status', jobId: before.jobId, status: 'processing', at: T1, attempt: 1, version: 2 },
       {
         type: 'job.progress',
         jobId: before.jobId,
         status: 'processing',
         at: T1,
+        version: 2,
         progress: { percent: 40, stage: 'parsing' },
       },
     ]);
@@ -184,10 +187,18 @@ describe('notify: pushes', () => {
       result: { ok: true },
       progress: { percent: 100 },
       events: [...before.events, { at: T1, from: 'processing', to: 'completed', attempt: 1 }],
+      version: 5,
     });
     const pushes = pushesFor(modify(before, after));
     expect(pushes).toEqual([
-      { type: 'job.completed', jobId: before.jobId, status: 'completed', at: T1, result: { ok: true } },
+      {
+        type: 'job.completed',
+        jobId: before.jobId,
+        status: 'completed',
+        at: T1,
+        version: 5,
+        result: { ok: true },
+      },
     ]);
   });
 
@@ -199,9 +210,47 @@ describe('notify: pushes', () => {
       status: 'retrying',
       error,
       events: [...before.events, { at: T1, from: 'processing', to: 'retrying', attempt: 1, error }],
+      version: 3,
     });
     expect(pushesFor(modify(before, after))).toEqual([
-      { type: 'job.status', jobId: before.jobId, status: 'retrying', at: T1, attempt: 1, error },
+      { type: 'job.status', jobId: before.jobId, status: 'retrying', at: T1, attempt: 1, version: 3, error },
     ]);
+  });
+
+  test('a progress write alone pushes job.progress with the job’s version and updatedAt', () => {
+    const before = job({ status: 'processing', attempts: 1, progress: { percent: 10 }, version: 2 });
+    const after = { ...before, progress: { percent: 60 }, updatedAt: T1 };
+    expect(pushesFor(modify(before, after))).toEqual([
+      {
+        type: 'job.progress',
+        jobId: before.jobId,
+        status: 'processing',
+        at: T1,
+        version: 2,
+        progress: { percent: 60 },
+      },
+    ]);
+  });
+
+  test('setting the watched flag pushes nothing (no event, no progress moved)', () => {
+    const before = job({ status: 'processing', attempts: 1, progress: { percent: 10 } });
+    expect(pushesFor(modify(before, { ...before, watched: true }))).toEqual([]);
+  });
+});
+
+describe('notify: what a subscriber’s snapshot already showed', () => {
+  const since = { version: 3, updatedAt: T1 };
+  test.each([
+    ['a later version', { version: 4, updatedAt: T0 }, true],
+    [
+      'the same version written later (a progress write)',
+      { version: 3, updatedAt: '2026-11-23T10:00:01.001Z' },
+      true,
+    ],
+    ['the very state of the snapshot', { version: 3, updatedAt: T1 }, false],
+    ['the same version written earlier', { version: 3, updatedAt: T0 }, false],
+    ['an older version (a lagging stream)', { version: 2, updatedAt: '2026-11-23T10:00:09.000Z' }, false],
+  ])('%s is news: %s', (_name, state, expected) => {
+    expect(isNewerThan(state, since)).toBe(expected);
   });
 });

@@ -24,12 +24,16 @@ export const socketDependencies = (): SocketDependencies => {
 /**
  * Session dependencies whose stores record what was asked of them (`calls`) and whose
  * @connections client keeps the frames posted (`posted`). `jobs` are handed out in order,
- * one per read (the access check, then the snapshot).
+ * one per read or watched-flag write (the access check, then each snapshot);
+ * `activations` are the answers of successive activations ('active' once they run out).
  */
-export const recordingSocketDependencies = (options: { connection?: unknown; jobs?: unknown[] } = {}) => {
+export const recordingSocketDependencies = (
+  options: { connection?: unknown; jobs?: unknown[]; activations?: string[]; rearmed?: boolean } = {},
+) => {
   const calls: unknown[][] = [];
   const posted: Record<string, any>[] = [];
   const jobs = [...(options.jobs ?? [])];
+  const activations = [...(options.activations ?? [])];
   const record =
     (name: string, result?: unknown) =>
     async (...args: unknown[]) => {
@@ -46,6 +50,15 @@ export const recordingSocketDependencies = (options: { connection?: unknown; job
       subscribe: record('subscribe'),
       unsubscribe: record('unsubscribe'),
       unsubscribeAll: record('unsubscribeAll'),
+      watchJob: async (jobId: string) => {
+        calls.push(['watchJob', jobId]);
+        return jobs.shift();
+      },
+      activate: async (...args: unknown[]) => {
+        calls.push(['activate', ...args]);
+        return activations.shift() ?? 'active';
+      },
+      rearm: record('rearm', options.rearmed ?? true),
     },
     jobs: {
       get: async (jobId: string) => {

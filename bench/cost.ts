@@ -7,6 +7,11 @@ export interface FunctionBilling {
   readonly arm64: boolean;
   /** Share of invocations recorded as X-Ray traces (1 with active tracing at low rates, 0 without). */
   readonly traceShare: number;
+  /**
+   * Whether Lambda writes its START/END/REPORT lines for the function: not with JSON logs at
+   * system log level WARN or above. @default true
+   */
+  readonly platformLines?: boolean;
 }
 
 export interface LineItem {
@@ -97,7 +102,8 @@ export const lineItems = (
           line.requests,
           (line.requests * PRICES.lambda.requestPerMillion) / 1e6 + gbSeconds * perGbSecond,
         );
-        const platformBytes = line.requests * PLATFORM_LOG_BYTES_PER_INVOCATION;
+        const platformBytes =
+          billing.platformLines === false ? 0 : line.requests * PLATFORM_LOG_BYTES_PER_INVOCATION;
         add(
           'CloudWatch Logs',
           'bytes',

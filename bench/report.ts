@@ -405,7 +405,9 @@ ${Object.entries(report.bundles)
   there; it is booked as one unit (AWS bills it by item size).
 - **Lambda** duration is the time each local invocation took on this machine (rounded up
   to 1 ms), priced at the template's memory and architecture; CloudWatch Logs is every
-  byte the functions wrote plus ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes an invocation for Lambda's START/END/REPORT lines.
+  byte the functions wrote plus ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes an invocation for Lambda's START/END/REPORT lines
+  where the template lets Lambda write them (not at system log level WARN, which every
+  function of this stack has).
 - **X-Ray**: every invocation of a function with active tracing counts as a recorded trace
   (AWS's default sampling records each request at low rates).
 - **SQS** requests are counted in 64 KB chunks; the local pollers' empty receives are

@@ -139,6 +139,9 @@ const main = async () => {
         memoryMb: Number(fn.Properties?.MemorySize ?? 128),
         arm64: (fn.Properties?.Architectures ?? []).includes('arm64'),
         traceShare: fn.Properties?.TracingConfig?.Mode === 'Active' ? 1 : 0,
+        platformLines: !['WARN', 'ERROR', 'FATAL'].includes(
+          String(fn.Properties?.LoggingConfig?.SystemLogLevel ?? 'INFO'),
+        ),
       },
     ]),
   );

@@ -548,7 +548,8 @@ export class JobStore {
 
   /**
    * Extends a running attempt's lease, optionally with new progress, and reports whether
-   * a cancel was requested. Undefined when the attempt no longer owns the job.
+   * a cancel was requested. Undefined when the attempt no longer owns the job. New progress
+   * (or item counts) is a change clients see, so it bumps `version`; a bare renewal does not.
    */
   async renewLease(
     jobId: string,
@@ -570,12 +571,17 @@ export class JobStore {
       values[`:f${index}`] = value;
       assignments.push(`#f${index} = :f${index}`);
     });
+    const changed = Object.keys(fields).length > 0;
+    if (changed) {
+      names['#version'] = 'version';
+      values[':one'] = 1;
+    }
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.job(jobId),
-          UpdateExpression: `SET ${assignments.join(', ')}`,
+          UpdateExpression: `SET ${assignments.join(', ')}${changed ? ' ADD #version :one' : ''}`,
           ConditionExpression: '#status = :processing AND #attempts = :attempt',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

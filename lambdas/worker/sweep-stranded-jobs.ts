@@ -2,6 +2,7 @@ import type { JobRecord, RedispatchMarker } from '../core/job';
 import { type JobQueueClient, messageForWaitingJob } from '../core/job-queue-client';
 import type { JobStatus } from '../core/job-status';
 import type { JobStore } from '../core/job-store';
+import { STATUS_INDEXED } from '../core/table-keys';
 
 export interface StrandedSweepDependencies {
   readonly store: JobStore;
@@ -60,12 +61,12 @@ export const isStranded = (job: JobRecord, now: Date, options: StrandedSweepOpti
  * queue paused past its retention, a purge or an operator removed it — and sends the
  * message the dispatcher would have sent (`{ jobId, attempt, runAt? }`).
  *
- * Nothing is added to the happy path: candidates come from the status index (GSI2),
- * which transitions already write, read by partition with the index sort key (never later
- * than the job's creation) before the due cut-off, a bounded number per partition. If
- * that index becomes sparse (only statuses off the happy path, e.g. without `queued`),
- * the statuses it no longer holds are simply not found here; the replay of failed
- * dispatch batches and the queue alarms cover those.
+ * Nothing is added to the happy path: candidates come from the sparse status index,
+ * which holds only jobs off the happy path (`delayed` and `retrying` among the waiting
+ * ones), read by partition with the index sort key (never later than the job's creation)
+ * before the due cut-off, a bounded number per partition. A `queued` job is not in that
+ * index (every job passes through it), so it is not looked for here: the outbox (the
+ * stream retries, a failed dispatch batch is replayed) and the dispatch alarms cover it.
  *
  * A re-sent message that turns out to be a duplicate (the original was only slow) is
  * harmless: the worker claims a job only for the attempt it is waiting for, so the second
@@ -80,7 +81,7 @@ export const sweepStrandedJobs = async (
   const summary: StrandedSweepSummary = { examined: 0, resent: 0 };
   const now = deps.clock();
   const cutoff = new Date(now.getTime() - options.strandedAfterMs).toISOString();
-  for (const status of WAITING) {
+  for (const status of WAITING.filter((waiting) => STATUS_INDEXED.includes(waiting))) {
     for (const partition of deps.store.statusPartitions(status)) {
       const jobIds = await deps.store.findInStatusPartition(
         partition,

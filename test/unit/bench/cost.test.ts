@@ -53,6 +53,17 @@ describe('line items', () => {
     expect(itemNamed(items, 'CloudWatch Logs')?.unitsPerJob).toBe(3 * PLATFORM_LOG_BYTES_PER_INVOCATION);
   });
 
+  it('books no platform log lines for a function whose system log level keeps Lambda from writing them', () => {
+    const quiet = new Map([...functions].map(([id, billing]) => [id, { ...billing, platformLines: false }]));
+    const usage = ledgerOf((ledger) => {
+      ledger.add('ApiHandler8AD6A8DF', 'lambda', 'Invoke', { requests: 2, durationMs: 2000 });
+    });
+    expect(itemNamed(lineItems(usage, 1, quiet), 'CloudWatch Logs')).toBeUndefined();
+    expect(itemNamed(lineItems(usage, 1, functions), 'CloudWatch Logs')?.unitsPerJob).toBe(
+      2 * PLATFORM_LOG_BYTES_PER_INVOCATION,
+    );
+  });
+
   it('prices SQS by 64 KB units, WebSocket messages and minutes apart, and leaves free calls out', () => {
     const usage = ledgerOf((ledger) => {
       ledger.add('Dispatch', 'sqs', 'SendMessageBatch', { requests: 1, billedUnits: 3 });

@@ -851,21 +851,22 @@ describe('renewLease', () => {
     ]);
   });
 
-  test('writes further attributes, then the progress', async () => {
+  test('writes further attributes, then the progress, and bumps the version (a change clients see)', async () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: storedJob({ status: 'processing' }) });
     const progress = { percent: 40, stage: 'render' };
     await store.renewLease(JOB_ID, 1, LEASE, { progress, set: { estimatedCompletionAt: LEASE } });
     const input = updates()[0];
     expect(input?.UpdateExpression).toBe(
-      'SET leaseUntil = :leaseUntil, updatedAt = :updatedAt, #f0 = :f0, #f1 = :f1',
+      'SET leaseUntil = :leaseUntil, updatedAt = :updatedAt, #f0 = :f0, #f1 = :f1 ADD #version :one',
     );
     expect(input?.ExpressionAttributeNames).toEqual({
       '#status': 'status',
       '#attempts': 'attempts',
       '#f0': 'estimatedCompletionAt',
       '#f1': 'progress',
+      '#version': 'version',
     });
-    expect(input?.ExpressionAttributeValues).toMatchObject({ ':f0': LEASE, ':f1': progress });
+    expect(input?.ExpressionAttributeValues).toMatchObject({ ':f0': LEASE, ':f1': progress, ':one': 1 });
   });
 
   test('reports a requested cancel, only when the flag is true', async () => {

@@ -35,7 +35,7 @@ const job = (jobId: string, fields: Item = {}): Item => ({
   jobId,
   userId: 'user-1',
   type: 'system.simulate',
-  status: 'queued',
+  status: 'delayed',
   priority: 'normal',
   priorityValue: 5,
   payload: {},
@@ -85,7 +85,7 @@ beforeEach(() => {
   sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
 });
 
-test('a queued job waiting far past when it was queued gets its message again, and the re-send is noted', async () => {
+test('a delayed job waiting far past when it became due gets its message again, and the re-send is noted', async () => {
   put(job('J1', { updatedAt: minutesAgo(20) }));
   const summary = await sweepStrandedJobs(deps, OPTIONS);
   expect(sent()).toEqual([{ queue: 'q-normal', body: { jobId: 'J1', attempt: 1 } }]);
@@ -96,7 +96,7 @@ test('a queued job waiting far past when it was queued gets its message again, a
     UpdateExpression: 'SET #redispatch = :marker',
     ExpressionAttributeValues: {
       ':marker': { since: minutesAgo(20), at: NOW.toISOString(), count: 1 },
-      ':status': 'queued',
+      ':status': 'delayed',
       ':attempts': 0,
       ':since': minutesAgo(20),
     },
@@ -129,13 +129,15 @@ test.each([
   },
 );
 
-test('reads every shard of each waiting status in the status index, bounded, before the cut-off', async () => {
+test('reads every shard of each waiting status the sparse status index holds, bounded, before the cut-off', async () => {
   await sweepStrandedJobs(deps, OPTIONS);
   const partitions = queries.map((query) => query.ExpressionAttributeValues?.[':pk']);
-  for (const status of ['queued', 'delayed', 'retrying']) {
+  for (const status of ['delayed', 'retrying']) {
     for (let shard = 0; shard < 8; shard += 1) expect(partitions).toContain(`STATUS#${status}#${shard}`);
   }
-  expect(partitions).toHaveLength(24);
+  // Queued jobs never enter the index (every job is queued once): nothing to read there.
+  expect(partitions.filter((partition) => String(partition).startsWith('STATUS#queued'))).toEqual([]);
+  expect(partitions).toHaveLength(16);
   for (const query of queries) {
     expect(query).toMatchObject({
       IndexName: 'StatusJobs',
@@ -152,7 +154,7 @@ test.each([
   ['processing (the index entry was stale)', job('J1', { status: 'processing', updatedAt: minutesAgo(60) })],
   ['completed', job('J1', { status: 'completed' })],
 ])('a job %s is left alone', async (_name, item) => {
-  put(item, 'STATUS#queued#0');
+  put(item, 'STATUS#delayed#0');
   const summary = await sweepStrandedJobs(deps, OPTIONS);
   expect(sent()).toEqual([]);
   expect(markers()).toEqual([]);
@@ -160,7 +162,7 @@ test.each([
 });
 
 test('a job gone from the table is skipped', async () => {
-  index.set('STATUS#queued#0', ['JOB#GONE']);
+  index.set('STATUS#delayed#0', ['JOB#GONE']);
   await expect(sweepStrandedJobs(deps, OPTIONS)).resolves.toEqual({ examined: 1, resent: 0 });
   expect(sent()).toEqual([]);
 });

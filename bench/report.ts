@@ -110,6 +110,8 @@ export interface BenchReport {
     readonly batch: number;
     readonly subscribed: number;
   };
+  /** The flat-out throughput run costed with the durations it measured under load. */
+  readonly costUnderLoadPerMillionUsd?: { readonly batch: number; readonly note: string };
   readonly floorPerMillionUsd: number;
   readonly idleUsdPerMonth: number;
   readonly lineItems: Readonly<Record<'single' | 'batch' | 'subscribed', readonly LineItem[]>>;
@@ -348,6 +350,14 @@ ${bullmqSection(report)}
 | in batches of 100, one WebSocket subscriber | ${money(report.costPerMillionUsd.subscribed)} |
 | floor (1 HTTP request, 1 API invocation, 2 write units, 0.3 SQS requests, 0.1 worker invocation) | ${money(report.floorPerMillionUsd)} |
 | idle, per month | ${money(report.idleUsdPerMonth)} |
+
+Each figure is measured on requests sent one at a time, each waited for (the single submits,
+one batch at a time), so a function's measured duration is the one a job pays, not this
+2-core machine's queueing under load.${
+    report.costUnderLoadPerMillionUsd
+      ? ` For comparison, the flat-out throughput run costed with the durations it measured: ${money(report.costUnderLoadPerMillionUsd.batch)} per million jobs in batches of 100 (the same requests; Lambda durations inflated by the load).`
+      : ''
+  }
 
 ![cost](benchmarks-cost.svg)
 

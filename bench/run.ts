@@ -40,6 +40,7 @@ const QUICK = process.argv.includes('--quick');
 // The flood and the large table are scaled down in quick mode; the report says so.
 const FULL = {
   batchJobs: 10_000,
+  costBatchJobs: 2_000,
   singleJobs: 1_000,
   subscribedJobs: 100,
   idleSeconds: 300,
@@ -52,6 +53,7 @@ const FULL = {
 const SIZES: typeof FULL = QUICK
   ? {
       batchJobs: 300,
+      costBatchJobs: 200,
       singleJobs: 40,
       subscribedJobs: 100,
       idleSeconds: 5,
@@ -267,6 +269,8 @@ const main = async () => {
     parallel: number,
     idlePerSecond: UsageLine[],
     tokens?: string[],
+    /** Wait for each request's jobs to start before sending the next (no queueing, uncontended durations). */
+    paced = false,
   ): Promise<Scenario> => {
     const userTokens =
       tokens ?? (await Promise.all(Array.from({ length: Math.ceil(jobs / JOBS_PER_USER) }, newUserToken)));
@@ -287,17 +291,20 @@ const main = async () => {
       Array.from({ length: parallel }, async () => {
         while (next < requests.length) {
           const request = requests[next++] as { token: string; count: number };
+          const accepted: string[] = [];
           if (mode === 'single') {
             const { body, ms } = await post(request.token, '/v1/jobs', noop);
-            jobIds.push(body.jobId);
+            accepted.push(body.jobId);
             acceptMs.push(ms);
           } else {
             const { body, ms } = await post(request.token, '/v1/jobs/batch', {
               jobs: Array.from({ length: request.count }, () => noop),
             });
-            jobIds.push(...body.jobs.map((job: { jobId: string }) => job.jobId));
+            accepted.push(...body.jobs.map((job: { jobId: string }) => job.jobId));
             acceptMs.push(ms);
           }
+          jobIds.push(...accepted);
+          if (paced) await waitFor(accepted, 120_000);
         }
       }),
     );
@@ -420,9 +427,14 @@ const main = async () => {
     };
   };
 
-  progress(`${SIZES.singleJobs} jobs submitted alone`);
-  const single = await runScenario(SIZES.singleJobs, 'single', 8, idlePerSecond);
-  progress(`${SIZES.batchJobs} jobs in batches of 100`);
+  // Cost runs: one request at a time, each waited for, so every invocation's duration is
+  // the uncontended one a job pays in AWS rather than this 2-core machine's queueing under
+  // load (the flat-out run below is costed too, as `costUnderLoadPerMillionUsd`).
+  progress(`${SIZES.singleJobs} jobs submitted alone, one at a time`);
+  const single = await runScenario(SIZES.singleJobs, 'single', 1, idlePerSecond, undefined, true);
+  progress(`${SIZES.costBatchJobs} jobs in batches of 100, one batch at a time`);
+  const costBatch = await runScenario(SIZES.costBatchJobs, 'batch', 1, idlePerSecond, undefined, true);
+  progress(`${SIZES.batchJobs} jobs in batches of 100, 4 requests at once (throughput)`);
   const batch = await runScenario(SIZES.batchJobs, 'batch', 4, idlePerSecond);
 
   progress(`${SIZES.subscribedJobs} jobs in batches of 100, one WebSocket subscriber`);
@@ -447,6 +459,7 @@ const main = async () => {
     1,
     idlePerSecond,
     subscribedTokens,
+    true,
   );
   socket.close();
 
@@ -535,9 +548,10 @@ const main = async () => {
     items.reduce((sum, item) => sum + item.usdPerMillionJobs, 0);
   const costItems = {
     single: lineItems(single.usage, single.jobs, functions),
-    batch: lineItems(batch.usage, batch.jobs, functions),
+    batch: lineItems(costBatch.usage, costBatch.jobs, functions),
     subscribed: lineItems(subscribed.usage, subscribed.jobs, functions),
   };
+  const underLoadItems = lineItems(batch.usage, batch.jobs, functions);
   const startLatency = (scenario: Scenario) =>
     scenario.records
       .filter((record) => record.startedAt)
@@ -559,8 +573,9 @@ const main = async () => {
     date: new Date().toISOString(),
     quick: QUICK,
     jobs: batch.jobs,
-    lost: batch.lost + single.lost + subscribed.lost + flood.lost,
-    duplicates: batch.duplicates + single.duplicates + subscribed.duplicates + flood.duplicates,
+    lost: batch.lost + costBatch.lost + single.lost + subscribed.lost + flood.lost,
+    duplicates:
+      batch.duplicates + costBatch.duplicates + single.duplicates + subscribed.duplicates + flood.duplicates,
     throughputJobsPerSec: Math.round(
       (batch.jobs * 1000) / Math.max(1, Math.max(...completions) - firstCreated),
     ),
@@ -610,13 +625,17 @@ const main = async () => {
       batch: round2(totalOf(costItems.batch)),
       subscribed: round2(totalOf(costItems.subscribed)),
     },
+    costUnderLoadPerMillionUsd: {
+      batch: round2(totalOf(underLoadItems)),
+      note: `The ${batch.jobs.toLocaleString('en')}-job throughput run, costed with the durations it measured on this loaded 2-core machine`,
+    },
     floorPerMillionUsd: round2(floorPerMillion(memoryOf('ApiHandler'), memoryOf('WorkersNormal'))),
     idleUsdPerMonth: round2(idleMonth.reduce((sum, item) => sum + item.usd, 0)),
     lineItems: costItems,
     idleLineItems: idleMonth.map((item) => ({ ...item, usd: round2(item.usd) })),
     requestsPerJob: {
       single: requestsPerJob(single),
-      batch: requestsPerJob(batch),
+      batch: requestsPerJob(costBatch),
       subscribed: requestsPerJob(subscribed),
     },
     framesReceived,

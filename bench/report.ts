@@ -169,7 +169,7 @@ export const barChart = (title: string, bars: readonly { label: string; value: n
       `<text x="${(labelWidth + length + 6).toFixed(1)}" y="${y + 14}">${escapeXml(`${units(bar.value)} ${unit}`)}</text>`,
     ].join('');
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12"><text x="8" y="18" font-weight="bold">${escapeXml(title)}</text>${rows.join('')}</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12"><title>${escapeXml(title)}</title><text x="8" y="18" font-weight="bold">${escapeXml(title)}</text>${rows.join('')}</svg>\n`;
 };
 
 const PERCENTILE_COLOURS = { p50: '#9cc3e6', p95: '#4a7fb5', p99: '#1f3f66' } as const;
@@ -210,7 +210,7 @@ export const percentileChart = (
     });
     return `<text x="${labelWidth - 8}" y="${y + 1.5 * barHeight + 4}" text-anchor="end">${escapeXml(row.label)}</text>${bars.join('')}`;
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12"><text x="8" y="18" font-weight="bold">${escapeXml(title)}</text>${legend}${groups.join('')}</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12"><title>${escapeXml(title)}</title><text x="8" y="18" font-weight="bold">${escapeXml(title)}</text>${legend}${groups.join('')}</svg>\n`;
 };
 
 /** The rows of the latency plot: each priority and load, and BullMQ's when it ran. */

@@ -7,12 +7,15 @@ export const MAX_SQS_DELAY_SECONDS = 900;
  * What a queue message carries: only the job's id and the attempt it is for (claim
  * check: payloads stay in the table). `runAt` marks a delayed or backed-off message
  * so a worker can tell a legitimate early arrival (re-send with the remaining delay)
- * from a stale duplicate (drop).
+ * from a stale duplicate (drop). `type`, the job's type (which never changes), lets a
+ * worker claim a plain queued job without reading it first; a message without it (older
+ * messages) takes the path with the read.
  */
 export const jobMessageSchema = z.object({
   jobId: z.string().min(1).max(64),
   attempt: z.number().int().min(1),
   runAt: z.iso.datetime().optional(),
+  type: z.string().min(1).max(100).optional(),
 });
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 

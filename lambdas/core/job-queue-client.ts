@@ -23,6 +23,7 @@ export const messageForWaitingJob = (job: JobRecord): OutgoingMessage => {
       jobId: job.jobId,
       attempt: job.attempts + 1,
       ...(carriesRunAt && job.runAt ? { runAt: job.runAt } : {}),
+      type: job.type,
     },
   };
 };

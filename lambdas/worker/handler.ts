@@ -44,6 +44,7 @@ const dependencies: WorkerDependencies = {
   clock: () => new Date(),
   logger: jobLogger,
   leaseTiming: timing.lease,
+  isRateLimited: (type) => (config.jobRateLimits[type.name] ?? type.rateLimit?.perSecond) !== undefined,
   admit: async (type, at) => {
     const perSecond = config.jobRateLimits[type.name] ?? type.rateLimit?.perSecond;
     return perSecond === undefined || typeRates.tryAcquire(type.name, perSecond, at);

@@ -3,7 +3,7 @@ import type { ClaimCheck } from '../core/claim-check';
 import type { JobError, JobProgress, JobRecord } from '../core/job';
 import type { JobMessage } from '../core/job-message';
 import type { JobStatus } from '../core/job-status';
-import type { JobStore, TransitionResult } from '../core/job-store';
+import type { JobStore, TransitionRequest, TransitionResult } from '../core/job-store';
 import type { JobTypeDefinition } from '../jobs/job-type';
 
 /**
@@ -65,22 +65,37 @@ export const claimAttempt = async (
     current = due.job;
   }
   if (current.status !== 'queued' && current.status !== 'retrying') return undefined;
-  const claimed = await store.transition({
-    jobId: job.jobId,
-    from: [current.status],
+  const claimed = await store.transition(claimRequest(current.status, message, startedAt, leaseMs));
+  return claimed.ok ? claimed.job : undefined;
+};
+
+/**
+ * The conditional write that starts the attempt `message` is for on a job waiting in
+ * `from` (its attempts count one below the message's): `processing`, `startedAt` and the
+ * lease, on the item only (no index; read back when the message resurfaces, see
+ * recordLostAttempt).
+ */
+export const claimRequest = (
+  from: 'queued' | 'retrying',
+  message: JobMessage,
+  startedAt: Date,
+  leaseMs: number,
+): TransitionRequest => {
+  const at = startedAt.toISOString();
+  return {
+    jobId: message.jobId,
+    from: [from],
     to: 'processing',
     at,
-    expectedAttempts: current.attempts,
+    expectedAttempts: message.attempt - 1,
     attempt: message.attempt,
     set: {
       attempts: message.attempt,
       startedAt: at,
-      // On the item only (no index): read back when the message resurfaces (see recordLostAttempt).
       leaseUntil: new Date(startedAt.getTime() + leaseMs).toISOString(),
     },
     remove: ['error', 'cancelRequested', 'runAt'],
-  });
-  return claimed.ok ? claimed.job : undefined;
+  };
 };
 
 /** What every terminal write carries: when it ended and how long the attempt ran. */

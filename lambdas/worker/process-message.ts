@@ -11,6 +11,7 @@ import {
   attemptOfMessage,
   cancellation,
   claimAttempt,
+  claimRequest,
   completion,
   type Ending,
   recordEnding,
@@ -38,6 +39,8 @@ export interface WorkerDependencies {
    * finished (see LastInBatch). @default runs at once
    */
   readonly runAlone?: () => Promise<void>;
+  /** Whether starts of `type` are rate-limited (then `admit` decides each one). @default none is */
+  readonly isRateLimited?: (type: JobTypeDefinition) => boolean;
 }
 
 export interface InvocationBudget {
@@ -97,7 +100,16 @@ export const processJobMessage = async (
   deps: WorkerDependencies,
   budget: InvocationBudget,
 ): Promise<MessageOutcome> => {
-  const job = await deps.store.get(message.jobId);
+  let job: JobRecord | undefined;
+  if (claimsWithoutRead(message, deps)) {
+    const timing = deps.leaseTiming ?? DEFAULT_LEASE_TIMING;
+    const claim = await deps.store.transition(claimRequest('queued', message, deps.clock(), timing.leaseMs));
+    if (claim.ok) return run(claim.job, deps, budget);
+    // Not a plain queued job for this attempt: the store read it back; decide on it below.
+    job = claim.current;
+  } else {
+    job = await deps.store.get(message.jobId);
+  }
   if (!job) return 'gone';
   const now = deps.clock();
   const belongs = attemptOfMessage(job, message);
@@ -135,6 +147,21 @@ export const processJobMessage = async (
   const claimed = await claimAttempt(deps.store, job, message, startedAt, timing.leaseMs);
   if (!claimed) return 'stale';
   return run(claimed, deps, budget);
+};
+
+/**
+ * The happy path without a read: a message naming its job's type (the dispatcher's do),
+ * with no `runAt` (not a delayed or backed-off attempt), for a type that neither a rate
+ * limit nor a process-ending rule holds back, is claimed with one conditional write on
+ * `queued` and the attempt count. A job in any other state fails the condition, and the
+ * store hands it back as it is (one read, as the other path), so nothing is decided on the
+ * message's word alone: the type only chooses which path to try first.
+ */
+const claimsWithoutRead = (message: JobMessage, deps: WorkerDependencies): boolean => {
+  if (message.type === undefined || message.runAt !== undefined) return false;
+  const type = deps.findJobType(message.type);
+  if (!type || type.mayEndProcess) return false;
+  return !(deps.isRateLimited?.(type) ?? false);
 };
 
 /**

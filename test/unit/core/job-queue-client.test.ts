@@ -37,14 +37,14 @@ describe('messageForWaitingJob', () => {
   test('a queued job’s message is for its next attempt, on its priority, without runAt', () => {
     expect(
       messageForWaitingJob(job({ jobId: 'j1', status: 'queued', attempts: 2, priority: 'high', runAt: 'x' })),
-    ).toEqual({ priority: 'high', message: { jobId: 'j1', attempt: 3 } });
+    ).toEqual({ priority: 'high', message: { jobId: 'j1', attempt: 3, type: 'system.simulate' } });
   });
 
   test.each(['delayed', 'retrying'])('a %s job’s message carries its runAt', (status) => {
     const runAt = '2026-11-29T10:05:00.000Z';
     expect(messageForWaitingJob(job({ jobId: 'j1', status, attempts: 0, priority: 'low', runAt }))).toEqual({
       priority: 'low',
-      message: { jobId: 'j1', attempt: 1, runAt },
+      message: { jobId: 'j1', attempt: 1, runAt, type: 'system.simulate' },
     });
   });
 

@@ -79,9 +79,21 @@ test('new jobs become one SendMessageBatch per queue, for attempt 1', async () =
   expect(result).toEqual({ batchItemFailures: [] });
   expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
   expect(sent()).toEqual([
-    { queue: 'q-normal', body: { jobId: '01JD0000000000000000000001', attempt: 1 }, delaySeconds: 0 },
-    { queue: 'q-normal', body: { jobId: '01JD0000000000000000000002', attempt: 1 }, delaySeconds: 0 },
-    { queue: 'q-critical', body: { jobId: '01JD0000000000000000000003', attempt: 1 }, delaySeconds: 0 },
+    {
+      queue: 'q-normal',
+      body: { jobId: '01JD0000000000000000000001', attempt: 1, type: 'system.simulate' },
+      delaySeconds: 0,
+    },
+    {
+      queue: 'q-normal',
+      body: { jobId: '01JD0000000000000000000002', attempt: 1, type: 'system.simulate' },
+      delaySeconds: 0,
+    },
+    {
+      queue: 'q-critical',
+      body: { jobId: '01JD0000000000000000000003', attempt: 1, type: 'system.simulate' },
+      delaySeconds: 0,
+    },
   ]);
 });
 

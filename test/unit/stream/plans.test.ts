@@ -29,7 +29,7 @@ describe('dispatch: the outbox', () => {
   test('a new queued job gets a message for attempt 1 on its priority queue', () => {
     expect(messageFor({ eventName: 'INSERT', newJob: job() })).toEqual({
       priority: 'high',
-      message: { jobId: '01JD0000000000000000000000', attempt: 1 },
+      message: { jobId: '01JD0000000000000000000000', attempt: 1, type: 'system.simulate' },
     });
   });
 
@@ -39,6 +39,7 @@ describe('dispatch: the outbox', () => {
       jobId: delayed.jobId,
       attempt: 1,
       runAt: '2026-11-24T10:00:00.000Z',
+      type: delayed.type,
     });
   });
 
@@ -49,6 +50,7 @@ describe('dispatch: the outbox', () => {
       jobId: running.jobId,
       attempt: 2,
       runAt: T1,
+      type: running.type,
     });
   });
 

@@ -128,8 +128,11 @@ test('re-sends the messages of the job records in the named range, and only thos
     SequenceNumber: '100',
   });
   expect(sentMessages()).toEqual([
-    { queue: 'q-normal', body: { jobId: 'J1', attempt: 1 } },
-    { queue: 'q-normal', body: { jobId: 'J2', attempt: 2, runAt: '2026-05-01T10:05:00.000Z' } },
+    { queue: 'q-normal', body: { jobId: 'J1', attempt: 1, type: 'system.simulate' } },
+    {
+      queue: 'q-normal',
+      body: { jobId: 'J2', attempt: 2, runAt: '2026-05-01T10:05:00.000Z', type: 'system.simulate' },
+    },
   ]);
   expect(summary).toEqual({ read: 3, dispatched: 2 });
 });
@@ -281,6 +284,8 @@ describe('the failure-queue consumer', () => {
     };
     const response = await handler(event, { functionName: 'replay' } as never);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
-    expect(sentMessages().map((message) => message.body)).toEqual([{ jobId: 'J1', attempt: 1 }]);
+    expect(sentMessages().map((message) => message.body)).toEqual([
+      { jobId: 'J1', attempt: 1, type: 'system.simulate' },
+    ]);
   });
 });

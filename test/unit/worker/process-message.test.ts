@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import * as z from 'zod';
@@ -55,6 +55,55 @@ describe('processJobMessage', () => {
     const claim = table.updates[0];
     expect(claim?.ConditionExpression).toContain('#attempts = :expectedAttempts');
     expect(claim?.ExpressionAttributeValues?.[':expectedAttempts']).toBe(0);
+  });
+
+  describe('a message naming its job type: the claim without a read', () => {
+    const typed = { jobId: JOB_ID, attempt: 1, type: 'system.simulate' };
+    const reads = () => dynamo.commandCalls(GetCommand).length;
+
+    test('a queued job is claimed with one conditional write and no read: claim and completion, nothing else', async () => {
+      const table = new JobTableFake(dynamo, storedJob());
+      expect(await processJobMessage(typed, dependencies(), budget)).toBe('completed');
+      expect(reads()).toBe(0);
+      expect(table.statuses).toEqual(['processing', 'completed']);
+      const claim = decodeUpdate(table.updates[0]);
+      expect(claim.condition).toBe(
+        'attribute_exists(PK) AND #status IN (:from0) AND #attempts = :expectedAttempts',
+      );
+      expect(claim.values).toMatchObject({ ':from0': 'queued', ':expectedAttempts': 0 });
+      expect(claim.set).toMatchObject({ status: 'processing', attempts: 1 });
+    });
+
+    test('a job that is not plain queued fails the write and is decided on as read back: a running one with a live lease is held', async () => {
+      const leaseUntil = new Date(Date.now() + 5_000).toISOString();
+      const table = new JobTableFake(dynamo, storedJob({ status: 'processing', attempts: 1, leaseUntil }));
+      const putBack = jest.fn(async (_seconds: number) => {});
+      expect(await processJobMessage(typed, dependencies(), { ...budget, putBack })).toBe('held');
+      expect(table.updates).toHaveLength(0);
+      expect(reads()).toBe(1);
+      expect(putBack).toHaveBeenCalledTimes(1);
+    });
+
+    test('a job that is gone answers gone after the failed write', async () => {
+      new JobTableFake(dynamo, undefined);
+      expect(await processJobMessage(typed, dependencies(), budget)).toBe('gone');
+    });
+
+    test.each([
+      ['a rate-limited type', { isRateLimited: () => true }, typed],
+      ['a type that may end the process', { type: testType({ mayEndProcess: () => true }) }, typed],
+      ['a message with a runAt', {}, { ...typed, runAt: new Date(Date.now() - 1000).toISOString() }],
+      ['an unknown type', {}, { ...typed, type: 'no.such' }],
+      ['no type (an older message)', {}, { jobId: JOB_ID, attempt: 1 }],
+    ] as const)('%s reads the job first', async (_case, options, message) => {
+      const table = new JobTableFake(dynamo, storedJob());
+      const deps = dependencies('type' in options ? options.type : testType());
+      const withOptions =
+        'isRateLimited' in options ? { ...deps, isRateLimited: options.isRateLimited } : deps;
+      await processJobMessage(message, withOptions, budget);
+      expect(reads()).toBeGreaterThanOrEqual(1);
+      expect(table.statuses[0]).toBe('processing');
+    });
   });
 
   test('the message of a running attempt whose lease is live is put back until the lease ends, nothing written', async () => {

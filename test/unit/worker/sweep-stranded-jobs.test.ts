@@ -88,7 +88,7 @@ beforeEach(() => {
 test('a delayed job waiting far past when it became due gets its message again, and the re-send is noted', async () => {
   put(job('J1', { updatedAt: minutesAgo(20) }));
   const summary = await sweepStrandedJobs(deps, OPTIONS);
-  expect(sent()).toEqual([{ queue: 'q-normal', body: { jobId: 'J1', attempt: 1 } }]);
+  expect(sent()).toEqual([{ queue: 'q-normal', body: { jobId: 'J1', attempt: 1, type: 'system.simulate' } }]);
   expect(summary).toEqual({ examined: 1, resent: 1 });
   expect(markers()).toHaveLength(1);
   expect(markers()[0]).toMatchObject({
@@ -125,7 +125,7 @@ test.each([
   async (_name, fields, body) => {
     put(job('J1', { ...fields, updatedAt: minutesAgo(40) }));
     await sweepStrandedJobs(deps, OPTIONS);
-    expect(sent()).toEqual([{ queue: 'q-normal', body: { jobId: 'J1', ...body } }]);
+    expect(sent()).toEqual([{ queue: 'q-normal', body: { jobId: 'J1', ...body, type: 'system.simulate' } }]);
   },
 );
 

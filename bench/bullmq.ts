@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, Socket } from 'node:net';
 import { Queue, Worker } from 'bullmq';
-import type { BullmqFigures, LatencyClass } from './report';
+import { latencyClass, percentile } from './percentiles';
+import type { BullmqFigures } from './report';
 
 export interface BullmqWorkload {
   readonly jobs: number;
@@ -108,17 +109,6 @@ const stopRedis = (child: ChildProcess) =>
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 5000).unref();
   });
-
-const percentile = (values: readonly number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-};
-const latencyClass = (values: readonly number[]): LatencyClass => ({
-  p50: Math.round(percentile(values, 50)),
-  p95: Math.round(percentile(values, 95)),
-  p99: Math.round(percentile(values, 99)),
-  count: values.length,
-});
 
 /**
  * Runs `workload` on BullMQ against a Redis of its own. Submit → start is a job's

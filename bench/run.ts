@@ -30,8 +30,9 @@ import {
   usageBetween,
   withoutIdle,
 } from './cost';
+import { latencyClass, percentile } from './percentiles';
 import { IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE, PRICES, SECONDS_PER_MONTH } from './prices';
-import type { BenchReport, LatencyClass, Percentiles } from './report';
+import type { BenchReport, Percentiles } from './report';
 import { writeReport } from './report';
 import { seedJobs } from './seed';
 
@@ -74,16 +75,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const JOBS_PER_USER = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (values: readonly number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-};
-const latencyClass = (values: readonly number[]): LatencyClass => ({
-  p50: Math.round(percentile(values, 50)),
-  p95: Math.round(percentile(values, 95)),
-  p99: Math.round(percentile(values, 99)),
-  count: values.length,
-});
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 const portIsFree = (port: number) =>

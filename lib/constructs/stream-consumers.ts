@@ -25,6 +25,12 @@ export interface StreamConsumersProps extends FunctionTracingProps {
    * 24 h retention, so the records can still be read when someone looks. @default 60 (6 h)
    */
   readonly replayAttempts?: number;
+  /**
+   * Batches of one stream shard the dispatcher handles at once (ParallelizationFactor,
+   * 1–10). Records are spread by partition key, so one job's changes stay in order while a
+   * flood of other jobs no longer holds a critical job's record behind it. @default 10
+   */
+  readonly dispatchParallelization?: number;
 }
 
 const JOB_ITEM = { SK: { S: lambda.FilterRule.isEqual('JOB') } };
@@ -178,9 +184,16 @@ export class StreamConsumers extends Construct {
 
     // Dispatch gives a batch up at 6 h of age (e.g. throttled all along), not at the
     // stream's 24 h retention: its replay must still find the records in the stream.
-    for (const [consumer, filters, onFailure, maxRecordAge] of [
-      [this.dispatch, dispatchedChanges, this.dispatchFailures, Duration.hours(6)],
-      [this.notify, watchedJobChanges, this.failures, Duration.days(1)],
+    const dispatchParallelization = requireIntegerInRange(
+      this,
+      'dispatchParallelization',
+      props.dispatchParallelization ?? 10,
+      1,
+      10,
+    );
+    for (const [consumer, filters, onFailure, maxRecordAge, parallelizationFactor] of [
+      [this.dispatch, dispatchedChanges, this.dispatchFailures, Duration.hours(6), dispatchParallelization],
+      [this.notify, watchedJobChanges, this.failures, Duration.days(1), 1],
     ] as const) {
       consumer.addEventSource(
         new DynamoEventSource(props.table.table, {
@@ -192,6 +205,7 @@ export class StreamConsumers extends Construct {
           reportBatchItemFailures: true,
           onFailure: new SqsDlq(onFailure),
           filters: [...filters],
+          parallelizationFactor,
         }),
       );
     }

@@ -2,6 +2,11 @@ import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ContextError, stackPropsFromContext } from '../../lib/app-context';
+import type { JobTable } from '../../lib/constructs/job-table';
+import type { PriorityQueues } from '../../lib/constructs/priority-queues';
+import type { ProgressSocket } from '../../lib/constructs/progress-socket';
+import { StreamConsumers } from '../../lib/constructs/stream-consumers';
+import { JobQueueStack } from '../../lib/job-queue-stack';
 import { passesFilters } from '../../local/event-filter';
 import { logicalId, nagFindings, synth } from './synth';
 
@@ -96,6 +101,29 @@ describe('stream consumers', () => {
       expect(properties.EventSourceArn['Fn::GetAtt'][1]).toBe('StreamArn');
     },
   );
+
+  test('the dispatcher handles ten batches of a shard at once (a flood does not hold a critical job back); notify one', () => {
+    const factorOf = (name: string) =>
+      resources[logicalId(template, 'AWS::Lambda::EventSourceMapping', new RegExp(`^Streams${name}DynamoDB`))]
+        ?.Properties.ParallelizationFactor;
+    expect(factorOf('Dispatch')).toBe(10);
+    expect(factorOf('Notify')).toBe(1);
+  });
+
+  test.each([0, 11, 2.5])('a dispatch parallelization of %p is refused at synth', (factor) => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new JobQueueStack(app, 'Parallel');
+    const part = <T>(id: string) => stack.node.findChild(id) as unknown as T;
+    expect(
+      () =>
+        new StreamConsumers(stack, 'Extra', {
+          table: part<JobTable>('Jobs'),
+          queues: part<PriorityQueues>('Queues'),
+          socket: part<ProgressSocket>('Progress'),
+          dispatchParallelization: factor,
+        }),
+    ).toThrow(/dispatchParallelization/);
+  });
 
   test('the dispatcher sees only new jobs, jobs starting to wait and jobs ending; no removals', () => {
     const patternsOf = (name: string) => {

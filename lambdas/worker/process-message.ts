@@ -104,7 +104,10 @@ export const processJobMessage = async (
   if (claimsWithoutRead(message, deps)) {
     const timing = deps.leaseTiming ?? DEFAULT_LEASE_TIMING;
     const claim = await deps.store.transition(claimRequest('queued', message, deps.clock(), timing.leaseMs));
-    if (claim.ok) return run(claim.job, deps, budget);
+    if (claim.ok) {
+      await waitIfItMayEndTheProcess(claim.job, deps);
+      return run(claim.job, deps, budget);
+    }
     // Not a plain queued job for this attempt: the store read it back; decide on it below.
     job = claim.current;
   } else {
@@ -127,11 +130,7 @@ export const processJobMessage = async (
   }
 
   const type = deps.findJobType(job.type);
-  if (type?.mayEndProcess && deps.runAlone) {
-    // A payload kept in S3 is not read yet: such a job is held back as if it could end the process.
-    const mayEnd = job.payload === undefined || type.mayEndProcess(job.payload);
-    if (mayEnd) await deps.runAlone();
-  }
+  await waitIfItMayEndTheProcess(job, deps);
 
   // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
   const startedAt = deps.clock();
@@ -151,8 +150,8 @@ export const processJobMessage = async (
 
 /**
  * The happy path without a read: a message naming its job's type (the dispatcher's do),
- * with no `runAt` (not a delayed or backed-off attempt), for a type that neither a rate
- * limit nor a process-ending rule holds back, is claimed with one conditional write on
+ * with no `runAt` (not a delayed or backed-off attempt), for a type no rate limit holds
+ * back (its start must be admitted first), is claimed with one conditional write on
  * `queued` and the attempt count. A job in any other state fails the condition, and the
  * store hands it back as it is (one read, as the other path), so nothing is decided on the
  * message's word alone: the type only chooses which path to try first.
@@ -160,8 +159,21 @@ export const processJobMessage = async (
 const claimsWithoutRead = (message: JobMessage, deps: WorkerDependencies): boolean => {
   if (message.type === undefined || message.runAt !== undefined) return false;
   const type = deps.findJobType(message.type);
-  if (!type || type.mayEndProcess) return false;
+  if (!type) return false;
   return !(deps.isRateLimited?.(type) ?? false);
+};
+
+/**
+ * A job whose payload may end the worker's process (the `crash` diagnostic) runs only once
+ * the rest of its batch is done, so the crash takes no neighbour's attempt with it. A
+ * payload kept in S3 is not read yet: such a job is held back as if it could end it. (A job
+ * claimed without a read waits after its claim: should two such diagnostics share a batch,
+ * the second loses that attempt to the first one's crash and is retried.)
+ */
+const waitIfItMayEndTheProcess = async (job: JobRecord, deps: WorkerDependencies): Promise<void> => {
+  const type = deps.findJobType(job.type);
+  if (!type?.mayEndProcess || !deps.runAlone) return;
+  if (job.payload === undefined || type.mayEndProcess(job.payload)) await deps.runAlone();
 };
 
 /**

@@ -28,7 +28,10 @@ export interface StreamConsumersProps extends FunctionTracingProps {
   /**
    * Batches of one stream shard the dispatcher handles at once (ParallelizationFactor,
    * 1–10). Records are spread by partition key, so one job's changes stay in order while a
-   * flood of other jobs no longer holds a critical job's record behind it. @default 10
+   * flood of other jobs no longer holds a critical job's record behind it — at a price:
+   * a burst is cut into up to that many smaller batches, each an invocation with its own
+   * statistics writes (measured with 10 locally: 0.35 dispatcher invocations a job in
+   * batches of 100 instead of 0.06, +$0.6 per million jobs). @default 1
    */
   readonly dispatchParallelization?: number;
 }
@@ -187,7 +190,7 @@ export class StreamConsumers extends Construct {
     const dispatchParallelization = requireIntegerInRange(
       this,
       'dispatchParallelization',
-      props.dispatchParallelization ?? 10,
+      props.dispatchParallelization ?? 1,
       1,
       10,
     );

@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ContextError, stackPropsFromContext } from '../../lib/app-context';
 import type { JobTable } from '../../lib/constructs/job-table';
@@ -102,12 +102,35 @@ describe('stream consumers', () => {
     },
   );
 
-  test('the dispatcher handles ten batches of a shard at once (a flood does not hold a critical job back); notify one', () => {
-    const factorOf = (name: string) =>
-      resources[logicalId(template, 'AWS::Lambda::EventSourceMapping', new RegExp(`^Streams${name}DynamoDB`))]
-        ?.Properties.ParallelizationFactor;
-    expect(factorOf('Dispatch')).toBe(10);
-    expect(factorOf('Notify')).toBe(1);
+  test('each stream consumer handles one batch of a shard at a time by default; the dispatcher’s factor is a prop', () => {
+    const factorOf = (of: Template, name: string) =>
+      of.toJSON().Resources[
+        logicalId(of, 'AWS::Lambda::EventSourceMapping', new RegExp(`^Streams${name}DynamoDB`))
+      ]?.Properties.ParallelizationFactor;
+    expect(factorOf(template, 'Dispatch')).toBe(1);
+    expect(factorOf(template, 'Notify')).toBe(1);
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new JobQueueStack(app, 'Parallel');
+    const part = <T>(id: string) => stack.node.findChild(id) as unknown as T;
+    new StreamConsumers(stack, 'Lanes', {
+      table: part<JobTable>('Jobs'),
+      queues: part<PriorityQueues>('Queues'),
+      socket: part<ProgressSocket>('Progress'),
+      dispatchParallelization: 10,
+    });
+    expect(factorOf(Template.fromStack(stack), 'Dispatch')).toBe(1);
+    const lanes = Template.fromStack(stack).toJSON().Resources;
+    const dispatchMappings = Object.entries(lanes).filter(
+      ([id, resource]) =>
+        (resource as { Type: string }).Type === 'AWS::Lambda::EventSourceMapping' &&
+        /^LanesDispatchDynamoDB/.test(id),
+    );
+    expect(
+      dispatchMappings.map(
+        ([, resource]) =>
+          (resource as { Properties: { ParallelizationFactor: number } }).Properties.ParallelizationFactor,
+      ),
+    ).toEqual([10]);
   });
 
   test.each([0, 11, 2.5])('a dispatch parallelization of %p is refused at synth', (factor) => {

@@ -91,19 +91,34 @@ describe('processJobMessage', () => {
 
     test.each([
       ['a rate-limited type', { isRateLimited: () => true }, typed],
-      ['a type that may end the process', { type: testType({ mayEndProcess: () => true }) }, typed],
       ['a message with a runAt', {}, { ...typed, runAt: new Date(Date.now() - 1000).toISOString() }],
       ['an unknown type', {}, { ...typed, type: 'no.such' }],
       ['no type (an older message)', {}, { jobId: JOB_ID, attempt: 1 }],
     ] as const)('%s reads the job first', async (_case, options, message) => {
       const table = new JobTableFake(dynamo, storedJob());
-      const deps = dependencies('type' in options ? options.type : testType());
+      const deps = dependencies(testType());
       const withOptions =
         'isRateLimited' in options ? { ...deps, isRateLimited: options.isRateLimited } : deps;
       await processJobMessage(message, withOptions, budget);
       expect(reads()).toBeGreaterThanOrEqual(1);
       expect(table.statuses[0]).toBe('processing');
     });
+  });
+
+  test('a job claimed without a read whose payload may end the process runs only once the batch lets it', async () => {
+    const table = new JobTableFake(dynamo, storedJob());
+    let release: () => void = () => undefined;
+    const runAlone = jest.fn(() => new Promise<void>((resolve) => (release = resolve)));
+    const run = jest.fn(async () => ({ ok: true }));
+    handler = run;
+    const deps = { ...dependencies(testType({ mayEndProcess: () => true })), runAlone };
+    const outcome = processJobMessage({ jobId: JOB_ID, attempt: 1, type: 'system.simulate' }, deps, budget);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(table.statuses).toEqual(['processing']);
+    expect(run).not.toHaveBeenCalled();
+    release();
+    expect(await outcome).toBe('completed');
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
   });
 
   test('the message of a running attempt whose lease is live is put back until the lease ends, nothing written', async () => {

@@ -213,62 +213,54 @@ export class JobStore {
    * each job gets its own answer. Per job: undefined when saved, else the error.
    */
   async createMany(jobs: readonly JobRecord[]): Promise<(Error | undefined)[]> {
-    const outcomes: (Error | undefined)[] = new Array(jobs.length).fill(undefined);
-    const chunks: number[][] = [];
+    const failures = new Map<string, Error>();
+    const chunks: JobRecord[][] = [];
     for (let offset = 0; offset < jobs.length; offset += BATCH_WRITE_ITEMS) {
-      chunks.push(jobs.slice(offset, offset + BATCH_WRITE_ITEMS).map((_, index) => offset + index));
+      chunks.push(jobs.slice(offset, offset + BATCH_WRITE_ITEMS));
     }
     await Promise.all(
       chunks.map(async (chunk) => {
         try {
-          await this.putAll(
-            chunk.map((index) => jobs[index] as JobRecord),
-            chunk,
-            outcomes,
-          );
+          for (const jobId of await this.putAll(chunk)) failures.set(jobId, new UnprocessedWriteError());
         } catch {
           // Refused as a whole (one invalid item fails the request) or failed on the way:
           // job by job, so each gets its own answer. A put that did land before the failure
           // finds its job already there — saved.
           await Promise.all(
-            chunk.map(async (index) => this.createAlone(jobs[index] as JobRecord, outcomes, index)),
+            chunk.map(async (job) => {
+              const error = await this.createAlone(job);
+              if (error) failures.set(job.jobId, error);
+            }),
           );
         }
       }),
     );
-    return outcomes;
+    return jobs.map((job) => failures.get(job.jobId));
   }
 
-  private async createAlone(job: JobRecord, outcomes: (Error | undefined)[], index: number): Promise<void> {
+  /** Saves one new job; undefined when it is saved (or already was), else the error. */
+  private async createAlone(job: JobRecord): Promise<Error | undefined> {
     try {
       await this.create(job);
-      outcomes[index] = undefined;
+      return undefined;
     } catch (error) {
-      outcomes[index] = error instanceof ConditionalCheckFailedException ? undefined : (error as Error);
+      return error instanceof ConditionalCheckFailedException ? undefined : (error as Error);
     }
   }
 
-  private async putAll(
-    jobs: readonly JobRecord[],
-    indexes: readonly number[],
-    outcomes: (Error | undefined)[],
-  ): Promise<void> {
-    const positionOf = new Map(jobs.map((job, position) => [job.jobId, indexes[position] as number]));
+  /** Puts `jobs` with BatchWriteItem; the ids of those still unprocessed after the last round. */
+  private async putAll(jobs: readonly JobRecord[]): Promise<string[]> {
     let pending = jobs.map((job) => ({ PutRequest: { Item: jobItem(job) } }));
     for (let round = 0; pending.length > 0; round += 1) {
-      if (round === BATCH_WRITE_ROUNDS) {
-        for (const request of pending) {
-          const index = positionOf.get(String(request.PutRequest.Item.jobId));
-          if (index !== undefined) outcomes[index] = new UnprocessedWriteError();
-        }
-        return;
-      }
+      if (round === BATCH_WRITE_ROUNDS)
+        return pending.map((request) => String(request.PutRequest.Item.jobId));
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
       const response: BatchWriteCommandOutput = await this.client.send(
         new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
       );
       pending = (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
     }
+    return [];
   }
 
   /** The job an idempotency key already points at, or undefined if the key is unused. */

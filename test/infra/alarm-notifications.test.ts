@@ -37,11 +37,11 @@ const failingCtCloudwatchPr1 = (template: Template) =>
 
 describe('every alarm reaches the alarm topic', () => {
   test.each([
-    ['essential', essential, 12],
-    ['all', all, 26],
+    ['essential', 12, essential],
+    ['all', 26, all],
   ])(
     'alarms "%s": all %i publish to the topic when they fire and when they recover',
-    (_, template, count) => {
+    (_, count, template) => {
       const alarms = alarmsOf(template);
       expect(alarms).toHaveLength(count);
       const topic = { Ref: topicOf(template) };

@@ -253,7 +253,8 @@ export class Monitoring extends Construct {
       }),
     );
     const topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: `${stack.stackName} alarms`,
+      // The sender's name on the e-mails (at most 100 characters): which deployment is calling.
+      displayName: `${stack.stackName.slice(0, 93)} alarms`,
       masterKey: key,
       enforceSSL: true,
       // SHA256 signatures on the messages SNS delivers (the default is SHA1).

@@ -37,7 +37,7 @@ export const requireDomains = (scope: IConstruct, name: string, domains: readonl
   return domains.map((domain) => domain.toLowerCase());
 };
 
-// RFC 5321's dot-atom local part (no quoted strings, no comments): what a person types.
+// RFC 5322's dot-atom local part (no quoted strings, no comments): what a person types.
 const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/i;
 
 /**

@@ -238,8 +238,8 @@ export class Monitoring extends Construct {
     const key = new kms.Key(this, 'AlarmTopicKey', {
       description: `Encrypts the alarm notifications of ${stack.stackName}`,
       enableKeyRotation: true,
-      // It protects notifications in flight only; nothing stays encrypted under it once the
-      // topic is gone, so a destroyed stack should not keep paying for it.
+      // It protects only the messages SNS holds while delivering them: nothing stays encrypted
+      // under it once the topic is gone, so a destroyed stack should not keep paying for it.
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });

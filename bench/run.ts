@@ -23,6 +23,7 @@ import { measureBundles } from './bundles';
 import {
   displayName,
   type FunctionBilling,
+  fixedMonthlyItems,
   floorPerMillion,
   type LineItem,
   lineItems,
@@ -31,7 +32,7 @@ import {
   withoutIdle,
 } from './cost';
 import { latencyClass, percentile } from './percentiles';
-import { IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE, PRICES, SECONDS_PER_MONTH } from './prices';
+import { PRICES, SECONDS_PER_MONTH } from './prices';
 import type { BenchReport, Percentiles } from './report';
 import { writeReport } from './report';
 import { seedJobs } from './seed';
@@ -499,37 +500,12 @@ const main = async () => {
   progress('bundling every function (cdk synth) and timing its module init');
   const bundles = measureBundles(cloud.functionEnvironments, QUICK ? 1 : 5);
 
-  const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
-  const sqsMappings = mappings.filter(([, mapping]) =>
-    JSON.stringify(mapping.Properties?.EventSourceArn).includes('Queue'),
-  );
   const idleMonthUsage = idlePerSecond
     // The local pollers are not AWS's: their empty receives are replaced by the model below.
     .filter((line) => !(line.caller === 'EventSourceMapping' && line.service === 'sqs'))
     .map((line) => scaleUsage(line, SECONDS_PER_MONTH));
   const idleItems: LineItem[] = lineItems(idleMonthUsage, 1e6, functions);
-  const pollsPerMonth = sqsMappings.length * IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE * 60 * 24 * 30;
-  const fixed = [
-    {
-      item: `SQS pollers (modeled: ${sqsMappings.length} mappings × ${IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE}/min)`,
-      usd: (pollsPerMonth * PRICES.sqs.requestPerMillion) / 1e6,
-    },
-    {
-      item: `CloudWatch alarms (${resourcesOfType(template, 'AWS::CloudWatch::Alarm').length})`,
-      usd: resourcesOfType(template, 'AWS::CloudWatch::Alarm').length * PRICES.cloudWatch.alarmPerMonth,
-    },
-    {
-      item: `CloudWatch dashboards (${resourcesOfType(template, 'AWS::CloudWatch::Dashboard').length})`,
-      usd:
-        resourcesOfType(template, 'AWS::CloudWatch::Dashboard').length * PRICES.cloudWatch.dashboardPerMonth,
-    },
-    {
-      item: `Secrets Manager secrets (${resourcesOfType(template, 'AWS::SecretsManager::Secret').length})`,
-      usd:
-        resourcesOfType(template, 'AWS::SecretsManager::Secret').length *
-        PRICES.secretsManager.secretPerMonth,
-    },
-  ];
+  const fixed = fixedMonthlyItems(template);
   const idleMonth = [
     ...idleItems.map((item) => ({ item: item.item, usd: item.usdPerMillionJobs })),
     ...fixed,

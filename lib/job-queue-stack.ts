@@ -49,6 +49,8 @@ export interface JobQueueStackProps extends StackProps {
   readonly alarms?: AlarmSet;
   /** A CloudWatch dashboard ($3 a month). @default false */
   readonly dashboard?: boolean;
+  /** An address that gets every alarm by e-mail (see `MonitoringProps.alarmEmail`). @default none */
+  readonly alarmEmail?: string;
   /** A worker's lease on a running job, in seconds (see `WorkersProps.leaseSeconds`). @default 30 */
   readonly workerLeaseSeconds?: number;
 }
@@ -108,6 +110,7 @@ export class JobQueueStack extends Stack {
       api,
       alarms: props.alarms,
       dashboard: props.dashboard,
+      alarmEmail: props.alarmEmail,
     });
 
     new CfnOutput(this, 'HttpApiUrl', { value: api.stageUrl });
@@ -116,6 +119,10 @@ export class JobQueueStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: auth.userPoolClient?.userPoolClientId ?? 'external' });
     new CfnOutput(this, 'TableName', { value: table.table.tableName });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: monitoring.alarmTopic.topicArn,
+      description: 'Every alarm publishes here: subscribe e-mail, chat or paging endpoints',
+    });
     if (monitoring.dashboard)
       new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
   }

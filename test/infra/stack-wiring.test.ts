@@ -322,7 +322,15 @@ describe('monitoring', () => {
 
 test('the stack outputs what clients and the local cloud need', () => {
   expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(
-    ['BucketName', 'HttpApiUrl', 'TableName', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl'].sort(),
+    [
+      'AlarmTopicArn',
+      'BucketName',
+      'HttpApiUrl',
+      'TableName',
+      'UserPoolClientId',
+      'UserPoolId',
+      'WebSocketUrl',
+    ].sort(),
   );
 });
 

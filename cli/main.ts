@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import WebSocket from 'ws';
 import { JobQueueClient } from '../client';
 import type { CliContext } from './context';
+import { EXIT } from './exit-codes';
 import type { Terminal } from './output';
 import { runCli } from './program';
 
@@ -25,8 +26,12 @@ const confirm = async (question: string): Promise<boolean> => {
 
 export const main = async (argv: readonly string[], home: string): Promise<number> => {
   const interrupt = new AbortController();
-  // The first Ctrl-C stops a watch cleanly (the bar ends, the cursor comes back); a second one kills.
-  process.once('SIGINT', () => interrupt.abort());
+  // Ctrl-C stops a watch cleanly (the bar ends, the cursor comes back, exit 130); any
+  // other command, or a watch that does not stop at once, is simply ended.
+  process.once('SIGINT', () => {
+    interrupt.abort();
+    setTimeout(() => process.exit(EXIT.interrupted), 1000).unref();
+  });
   const json = argv.includes('--json');
   const stdout = terminalOf(process.stdout, process.env);
   const ctx: CliContext = {

@@ -424,8 +424,9 @@ export class JobStore {
    * index has not caught up with (the job moved on, or expired) is skipped, and a job is
    * listed only under the status it has now. At most `examineBudget` entries are examined:
    * a rare filter answers a short page with a way to continue rather than reading on.
-   * Cost: the first page of one status is 8 Queries (0.5 read units each: ~100-byte keys,
-   * ≤ 100 a Query) plus the jobs read.
+   * Cost: a page of one status is at most 8 Queries (keys of ~150 bytes, ≤ 100 a Query:
+   * 0.5 to 2 read units each; a partition read to its end is not queried again) plus 0.5
+   * read units per job read; every status (32 partitions) is four times the Queries.
    */
   async searchByStatus(search: StatusSearch): Promise<StatusSearchPage> {
     const partitions = search.statuses.flatMap((status) => {

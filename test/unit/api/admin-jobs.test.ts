@@ -198,6 +198,16 @@ describe('GET /v1/admin/jobs by status', () => {
     expect(idsOf(body)).toEqual(expected);
   });
 
+  test('paging a filtered search visits every match once, though a page fills before its last read entries', async () => {
+    const items = Array.from({ length: 30 }, (_, n) => job(n, { userId: n % 3 === 0 ? 'bob' : 'alice' }));
+    serve(items);
+
+    const pages = await allPages({ status: 'failed', userId: 'alice', limit: '3' });
+
+    expect(pages.flat()).toEqual(newestFirstIds(items.filter((item) => item.userId === 'alice')));
+    expect(pages.slice(0, -1).every((page) => page.length === 3)).toBe(true);
+  });
+
   test('a job the index has not caught up with (moved on, or expired) is not listed under the old status', async () => {
     const listed = job(3);
     const retried = { ...job(2), status: 'queued' };

@@ -51,7 +51,7 @@ const decodePosition = (text: string): PartitionProgress => {
   return { createdAt: createdAt.toISOString(), jobId };
 };
 
-export const encodeStatusCursor = (scope: string, progress: readonly PartitionProgress[]): string =>
+const encodeStatusCursor = (scope: string, progress: readonly PartitionProgress[]): string =>
   Buffer.from(`${scope}|${progress.map(encodePosition).join(',')}`, 'utf8').toString('base64url');
 
 /**
@@ -60,11 +60,7 @@ export const encodeStatusCursor = (scope: string, progress: readonly PartitionPr
  * one — is a 400 before any read. Cursors are not secret (the caller is an admin who may
  * read every job): a forged position only moves where the search starts.
  */
-export const decodeStatusCursor = (
-  cursor: string,
-  scope: string,
-  partitions: number,
-): PartitionProgress[] => {
+const decodeStatusCursor = (cursor: string, scope: string, partitions: number): PartitionProgress[] => {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = STATUS_CURSOR.exec(text);
   if (!match || match[1] !== scope) throw invalidCursor();

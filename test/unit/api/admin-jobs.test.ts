@@ -403,6 +403,37 @@ describe('POST /v1/admin/jobs/retry', () => {
     expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(5);
   });
 
+  test('a write the table refuses (throttled) is not counted; what was re-queued is the answer', async () => {
+    const items = Array.from({ length: 5 }, (_, n) => job(n));
+    serve(items);
+    acceptRetries(items);
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    dynamo.on(UpdateCommand, { Key: { PK: items[1]?.PK, SK: 'JOB' } }).rejects(throttled);
+
+    const reply = await bulkRetry({ status: 'failed' });
+
+    expect(reply.statusCode).toBe(202);
+    expect(parse(reply.body)).toEqual({ retried: 4 });
+  });
+
+  test('when the table refuses every write, the answer is a 500 in the contract shape, naming nothing internal', async () => {
+    const items = Array.from({ length: 3 }, (_, n) => job(n));
+    serve(items);
+    dynamo.on(UpdateCommand).rejects(
+      Object.assign(new Error('Throughput exceeds the current capacity of your table.'), {
+        name: 'ThrottlingException',
+      }),
+    );
+
+    const reply = await bulkRetry({ status: 'failed' });
+
+    expect(reply.statusCode).toBe(500);
+    expect(parse(reply.body).error.code).toBe('INTERNAL_ERROR');
+    expect(reply.body).not.toMatch(/Throttling|capacity|table/i);
+  });
+
   test('limit bounds the jobs retried, newest first; the default is 100', async () => {
     const items = Array.from({ length: 130 }, (_, n) => job(n));
     serve(items);

@@ -56,7 +56,7 @@ export const getJob = async (
  * that limit stay out of lists, as they always have: a page would pass Lambda's response
  * size; GET /v1/jobs/{jobId} has them.
  */
-const listedViewOf = async (job: JobRecord, deps: ApiDependencies): Promise<JobView> => {
+export const listedViewOf = async (job: JobRecord, deps: ApiDependencies): Promise<JobView> => {
   const smallResult = job.resultRef !== undefined && job.resultRef.bytes <= INLINE_RESULT_LIMIT_BYTES;
   return toJobView(await deps.claimCheck.resolve(job, smallResult ? ['payload', 'result'] : ['payload']));
 };

@@ -145,7 +145,10 @@ export async function* watchFrames(
     if (!socket) return;
     const closing = socket;
     socket = undefined;
-    closing.onopen = closing.onmessage = closing.onclose = closing.onerror = null;
+    // Handlers that ignore, not none: `ws` emits an error when a connecting socket is
+    // closed, and an error nobody listens to would end a Node process.
+    const ignore = () => undefined;
+    closing.onopen = closing.onmessage = closing.onclose = closing.onerror = ignore;
     try {
       closing.close(1000, 'done');
     } catch {

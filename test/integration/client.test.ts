@@ -94,6 +94,16 @@ describe('typed client end to end', () => {
     ]);
   });
 
+  test('upload puts a file where a job can read it (the signed PUT takes the client’s body as is)', async () => {
+    const client = clientFor('client-eve');
+    const text = 'Ada Lovelace\nada@example.com\n\nSkills\nTypeScript, AWS\n';
+    const uploaded = await client.upload({ data: text, fileName: 'cv.txt', contentType: 'text/plain' });
+    expect(uploaded).toMatchObject({ fileKey: expect.stringMatching(/cv\.txt$/), bytes: text.length });
+    const job = await client.submit('resume.extract', { fileKey: uploaded.fileKey });
+    const ended = await client.waitFor(job.jobId, { timeoutMs: 30_000 });
+    expect(ended).toMatchObject({ status: 'completed', result: { text: text.trim() } });
+  });
+
   test('API errors arrive typed: 404 for an unknown job, 400 with the failing fields, 409 with the status', async () => {
     const client = clientFor('client-dee');
     const missing = await client.get('01JZZZZZZZZZZZZZZZZZZZZZZZ').catch((error) => error);

@@ -41,6 +41,12 @@ export interface WatchOptions {
    * replaced. Also keeps API Gateway's 10-minute idle timeout away. 0: never. @default 240000
    */
   readonly heartbeatMs?: number;
+  /**
+   * `watch("all")` only: jobs already in flight to follow too, each with a snapshot first
+   * (the user-wide subscription pushes only jobs submitted while it lives). A dashboard
+   * passes the unfinished jobs it shows.
+   */
+  readonly jobIds?: readonly string[];
 }
 
 /** How a watch opens its connections: a fresh URL (with a fresh token) for each. */
@@ -182,9 +188,11 @@ export async function* watchFrames(
     if (!socket) return;
     if (!all) return socket.send(JSON.stringify({ action: 'subscribe', jobId: target }));
     socket.send(JSON.stringify({ action: 'subscribe' }));
-    // The user-wide subscription pushes only jobs submitted while it lives: catch up on
-    // the unfinished ones seen before the drop with a snapshot each.
-    for (const jobId of order.unfinished().slice(-MAX_CATCH_UP_JOBS)) {
+    // The user-wide subscription pushes only jobs submitted while it lives: the jobs asked
+    // for, and the unfinished ones seen before a drop, catch up with a snapshot each.
+    const seen = order.seen();
+    const asked = (options.jobIds ?? []).filter((jobId) => !seen.has(jobId));
+    for (const jobId of [...asked, ...order.unfinished()].slice(-MAX_CATCH_UP_JOBS)) {
       socket.send(JSON.stringify({ action: 'subscribe', jobId }));
     }
   };

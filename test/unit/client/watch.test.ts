@@ -211,6 +211,32 @@ describe('watch("all")', () => {
   });
 });
 
+test('watch("all") with jobIds subscribes to those jobs too, and after a drop only to the unfinished ones', async () => {
+  const { client } = clientWith();
+  const controller = new AbortController();
+  const watch = collect(client.watch('all', { signal: controller.signal, jobIds: ['JOB-A', 'JOB-B'] }));
+  await until(() => FakeSocket.instances.length === 1);
+  const first = FakeSocket.latest();
+  first.open();
+  await until(() => first.sent.length === 3);
+  expect(first.sent).toEqual([
+    { action: 'subscribe' },
+    { action: 'subscribe', jobId: 'JOB-A' },
+    { action: 'subscribe', jobId: 'JOB-B' },
+  ]);
+  first.receive({ type: 'job.snapshot', job: job({ jobId: 'JOB-A', status: 'processing', version: 4 }) });
+  first.receive({ type: 'job.snapshot', job: job({ jobId: 'JOB-B', status: 'completed', version: 9 }) });
+  await until(() => watch.frames.length === 2);
+  first.drop();
+  await until(() => FakeSocket.instances.length === 2);
+  const second = FakeSocket.latest();
+  second.open();
+  await until(() => second.sent.length === 2);
+  expect(second.sent).toEqual([{ action: 'subscribe' }, { action: 'subscribe', jobId: 'JOB-A' }]);
+  controller.abort();
+  await watch.done;
+});
+
 describe('FrameOrder', () => {
   const frame = (type: string, version: number, fields: Record<string, unknown> = {}) =>
     push(type, version, fields) as unknown as JobFrame;

@@ -191,6 +191,8 @@ describe('watch("all")', () => {
     first.drop();
     await until(() => FakeSocket.instances.length === 2);
     FakeSocket.latest().open();
+    await until(() => FakeSocket.latest().sent.length === 1);
+    FakeSocket.latest().receive({ type: 'subscribed', scope: 'user' });
     await until(() => FakeSocket.latest().sent.length === 2);
     expect(FakeSocket.latest().sent).toEqual([
       { action: 'subscribe' },
@@ -218,6 +220,8 @@ test('watch("all") with jobIds subscribes to those jobs too, and after a drop on
   await until(() => FakeSocket.instances.length === 1);
   const first = FakeSocket.latest();
   first.open();
+  await until(() => first.sent.length === 1);
+  first.receive({ type: 'subscribed', scope: 'user' });
   await until(() => first.sent.length === 3);
   expect(first.sent).toEqual([
     { action: 'subscribe' },
@@ -231,8 +235,25 @@ test('watch("all") with jobIds subscribes to those jobs too, and after a drop on
   await until(() => FakeSocket.instances.length === 2);
   const second = FakeSocket.latest();
   second.open();
+  await until(() => second.sent.length === 1);
+  second.receive({ type: 'subscribed', scope: 'user' });
   await until(() => second.sent.length === 2);
   expect(second.sent).toEqual([{ action: 'subscribe' }, { action: 'subscribe', jobId: 'JOB-A' }]);
+  controller.abort();
+  await watch.done;
+});
+
+test('watch("all") subscribes to its jobs even if the server never confirms the user-wide subscription', async () => {
+  const { client } = clientWith();
+  const controller = new AbortController();
+  const watch = collect(client.watch('all', { signal: controller.signal, jobIds: ['JOB-A'] }));
+  await until(() => FakeSocket.instances.length === 1);
+  FakeSocket.latest().open();
+  await until(() => FakeSocket.latest().sent.length === 2, 3000);
+  expect(FakeSocket.latest().sent).toEqual([
+    { action: 'subscribe' },
+    { action: 'subscribe', jobId: 'JOB-A' },
+  ]);
   controller.abort();
   await watch.done;
 });

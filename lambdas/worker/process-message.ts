@@ -295,6 +295,7 @@ const run = async (
     1000,
   );
   const deadline = setTimeout(() => abort('TIMEOUT'), deadlineMs);
+  const deadlineAt = Date.now() + deadlineMs;
   // The claim wrote the status and the lease: progress is coalesced from there on.
   const claimedAt = job.startedAt ? new Date(job.startedAt) : deps.clock();
   const lease = new AttemptLease(
@@ -320,6 +321,7 @@ const run = async (
       idempotencyKey: `${job.jobId}:${attempt}`,
       correlationId: job.correlationId,
       signal: controller.signal,
+      deadlineAt: deadlineAt,
       progress: (update) => lease.progress(update),
       logger,
     }).then(

@@ -297,6 +297,33 @@ describe('processJobMessage', () => {
     expect(table.item?.error).toMatchObject({ code: 'TIMEOUT', retryable: true });
   });
 
+  test("the handler learns its deadline: the type's timeout, or earlier the function's own less 10 s", async () => {
+    new JobTableFake(dynamo, storedJob());
+    const seen: (number | undefined)[] = [];
+    handler = async ({ deadlineAt }) => {
+      seen.push(deadlineAt);
+      return {};
+    };
+    const before = Date.now();
+    await processJobMessage(
+      { jobId: JOB_ID, attempt: 1 },
+      dependencies(testType({ timeoutSeconds: 30 })),
+      budget,
+    );
+    new JobTableFake(dynamo, storedJob());
+    await processJobMessage(
+      { jobId: JOB_ID, attempt: 1 },
+      dependencies(testType({ timeoutSeconds: 300 })),
+      budget,
+    );
+    const after = Date.now();
+    expect(seen[0]).toBeGreaterThanOrEqual(before + 30_000);
+    expect(seen[0]).toBeLessThanOrEqual(after + 30_000);
+    // 60 s left in the function (budget): 50 s after the 10 s kept to record the outcome.
+    expect(seen[1]).toBeGreaterThanOrEqual(before + 50_000);
+    expect(seen[1]).toBeLessThanOrEqual(after + 50_000);
+  });
+
   test('a cancel requested while running aborts the handler and records cancelled', async () => {
     const table = new JobTableFake(dynamo, storedJob());
     handler = ({ signal }) => {

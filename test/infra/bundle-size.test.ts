@@ -138,6 +138,7 @@ describe('the worker bundle', () => {
         'lambdas/jobs/email-send.ts',
         'lambdas/jobs/data-sync.ts',
         'lambdas/jobs/analytics-rollup.ts',
+        'lambdas/jobs/user-notify.ts',
       ]),
     );
   });
@@ -160,4 +161,5 @@ const isDefinition = (input: string) =>
     'lambdas/jobs/data-sync-key.ts',
     'lambdas/jobs/webhook-address.ts',
     'lambdas/jobs/resume/uploads.ts',
+    'lambdas/jobs/user-notify-payload.ts',
   ].includes(input);

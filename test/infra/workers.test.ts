@@ -33,6 +33,7 @@ describe('workers', () => {
   test.each(PRIORITIES)(
     'the %s worker may post to connections of this WebSocket stage only (user.notify, at any priority) and knows its callback URL',
     (name) => {
+      // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation, read as JSON
       const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
       const worker = logicalId(
         template,

@@ -142,8 +142,7 @@ export class CompletionEstimator {
       jobs.map(async (job) => {
         const items = findJobType(job.type)?.bulkItems?.(job.payload);
         if (items === undefined) return job;
-        const runAt = job.runAt ? new Date(job.runAt) : now;
-        const start = runAt > now ? runAt : now;
+        const start = new Date(Math.max(job.runAt ? Date.parse(job.runAt) : 0, now.getTime()));
         const at = estimateCompletion(start, {
           items,
           ...historyOf(rows, job.type, job.priority),

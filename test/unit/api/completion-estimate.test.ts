@@ -34,17 +34,17 @@ const row = (fields: Partial<CounterRow>): CounterRow => ({
 
 describe('estimateCompletion', () => {
   const start = new Date('2026-11-23T10:00:00.000Z');
-  const after = (date: Date) => date.getTime() - start.getTime();
+  const elapsed = (date: Date) => date.getTime() - start.getTime();
 
   test('no history, empty queue: items × the default per item', () => {
-    expect(after(estimateCompletion(start, { items: 3, waiting: 0, concurrency: 10 }))).toBe(
+    expect(elapsed(estimateCompletion(start, { items: 3, waiting: 0, concurrency: 10 }))).toBe(
       3 * DEFAULT_ITEM_MS,
     );
   });
 
   test('with history: items × the recent average per item', () => {
     expect(
-      after(estimateCompletion(start, { items: 20, averageItemMs: 150, waiting: 0, concurrency: 10 })),
+      elapsed(estimateCompletion(start, { items: 20, averageItemMs: 150, waiting: 0, concurrency: 10 })),
     ).toBe(3_000);
   });
 
@@ -56,11 +56,11 @@ describe('estimateCompletion', () => {
       waiting: 50,
       concurrency: 10,
     });
-    expect(after(at)).toBe((50 * 2_000) / 10 + 4 * 100);
+    expect(elapsed(at)).toBe((50 * 2_000) / 10 + 4 * 100);
     // No history for the queue: the default job duration.
-    expect(after(estimateCompletion(start, { items: 1, averageItemMs: 0, waiting: 5, concurrency: 5 }))).toBe(
-      DEFAULT_JOB_MS,
-    );
+    expect(
+      elapsed(estimateCompletion(start, { items: 1, averageItemMs: 0, waiting: 5, concurrency: 5 })),
+    ).toBe(DEFAULT_JOB_MS);
   });
 });
 

@@ -33,10 +33,6 @@ export type AnalyzePayload = OneResumePayload | RankingPayload;
 export const isRanking = (payload: AnalyzePayload): payload is RankingPayload =>
   (payload as Partial<RankingPayload>).resumes !== undefined;
 
-/** How many bulk items a resume.analyze payload makes (one per description, or per resume). */
-export const analyzeItemCount = (payload: AnalyzePayload): number =>
-  isRanking(payload) ? payload.resumes.length : payload.jobDescriptions.length;
-
 /** What the analysis needs from outside: item rows and reading an upload's text. */
 export interface AnalyzeDependencies {
   readonly items: Pick<ItemStore, 'listAll' | 'put'>;

@@ -17,6 +17,7 @@ import { newJob } from '../core/new-job';
 import { logger } from '../core/observability';
 import type { User } from '../core/user';
 import { findJobType } from '../jobs/registry';
+import { estimatorFor } from './completion-estimate';
 import type { ApiDependencies } from './dependencies';
 import { viewOf } from './read-jobs';
 
@@ -165,8 +166,10 @@ export const submitJob = async (
   }
   await deps.limiter.reserve(context.user.id, 1);
   await reserveDailyQuotas([job], context.user, deps);
-  const watched = await bornWatched([job], context.user.id, watchStore(deps));
-  const [toSave = job] = await sendAtSubmit(watched, deps);
+  // A bulk job answers with `estimatedCompletionAt` (cached reads: completion-estimate.ts).
+  const [estimated = job] = await estimatorFor(deps).annotate([job]);
+  const watched = await bornWatched([estimated], context.user.id, watchStore(deps));
+  const [toSave = estimated] = await sendAtSubmit(watched, deps);
   return save(toSave, deps, claim);
 };
 
@@ -239,11 +242,9 @@ export const submitBatch = async (
     results[index] = { error: toErrorBody(error).body.error };
   };
   // Jobs of a user with a user-wide WebSocket subscription are born watched.
-  const watched = await bornWatched(
-    fresh.map(({ job }) => job),
-    context.user.id,
-    watchStore(deps),
-  );
+  // Bulk entries answer with `estimatedCompletionAt` (cached reads: completion-estimate.ts).
+  const estimated = await estimatorFor(deps).annotate(fresh.map(({ job }) => job));
+  const watched = await bornWatched(estimated, context.user.id, watchStore(deps));
   const toSave = await sendAtSubmit(watched, deps);
   if (context.idempotencyKey) {
     // Each entry's job goes in a transaction with its own key.

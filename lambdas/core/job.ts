@@ -22,6 +22,8 @@ export interface ItemCounts {
   readonly total: number;
   readonly processed: number;
   readonly failed: number;
+  /** Index of the item finished last (bulk jobs that report it). */
+  readonly currentItem?: number;
 }
 
 /** One entry of a job's transition log, kept inside the job item (same write, no extra cost). */

@@ -9,7 +9,13 @@ export interface ProgressUpdate {
   readonly stage?: string;
   readonly message?: string;
   /** Bulk jobs: item counts so far. A change of counts is written at once, not coalesced. */
-  readonly items?: { readonly total: number; readonly processed: number; readonly failed: number };
+  readonly items?: {
+    readonly total: number;
+    readonly processed: number;
+    readonly failed: number;
+    /** Index of the item just finished. */
+    readonly currentItem?: number;
+  };
   /** When the job should finish, at the current pace. */
   readonly estimatedCompletionAt?: string;
 }
@@ -65,6 +71,11 @@ export interface JobTypeDefinition<Payload = unknown> {
    * The stack may override it (context `jobqueue:jobRateLimits`). @default unlimited
    */
   readonly rateLimit?: { readonly perSecond: number };
+  /**
+   * Bulk types: how many items a payload makes (one row each under `GET /v1/jobs/{id}/items`);
+   * the submit response then carries `estimatedCompletionAt`. @default not a bulk type
+   */
+  readonly bulkItems?: (payload: Payload) => number;
   /** Validates a submitted payload; the parsed value is what the handler receives. */
   readonly schema: z.ZodType<Payload>;
   /**

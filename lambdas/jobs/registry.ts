@@ -4,6 +4,7 @@ import { syncEntityKey } from './data-sync-key';
 import { allowedRecipientDomains, recipientsOf, requireAllowedRecipients } from './email-policy';
 import { defineJobType, type JobTypeDefinition } from './job-type';
 import { PDF_TEMPLATES, pdfRenderSchema, renderedFileKey } from './pdf-render-schema';
+import type { AnalyzePayload } from './resume/analyze';
 import { requireOwnUpload } from './resume/uploads';
 import { cleanupPayloadSchema } from './system-cleanup-payload';
 import { authorizeUserNotify, userNotifyPayloadSchema } from './user-notify-payload';
@@ -15,6 +16,61 @@ const fileKey = z
   .min(1)
   .max(1024)
   .regex(/^uploads\//, 'must be a fileKey from POST /v1/uploads');
+
+const resumeInput = z.union([
+  z.object({ fileKey }).strict(),
+  z.object({ text: z.string().min(1).max(100_000) }).strict(),
+]);
+const jobDescription = z
+  .object({
+    id: z.string().min(1).max(128),
+    title: z.string().min(1).max(300),
+    text: z.string().min(1).max(20_000),
+  })
+  .strict();
+
+const ONE_RESUME = ['resume', 'jobDescriptions'] as const;
+const RANKING = ['resumes', 'jobDescription'] as const;
+const FORMS_MESSAGE =
+  'give exactly one form: `resume` with `jobDescriptions`, or `resumes` with `jobDescription`';
+
+/**
+ * resume.analyze: one resume × 1–100 descriptions, or 1–100 resumes × one description
+ * (ranked). Exactly one form; a mix or neither is a 400 naming the fields concerned.
+ */
+export const resumeAnalyzeSchema = z
+  .object({
+    resume: resumeInput.optional(),
+    jobDescriptions: z.array(jobDescription).min(1).max(100).optional(),
+    resumes: z.array(resumeInput).min(1).max(100).optional(),
+    jobDescription: jobDescription.optional(),
+  })
+  .strict()
+  .superRefine((payload, context) => {
+    const given = (fields: readonly (keyof typeof payload)[]) =>
+      fields.filter((field) => payload[field] !== undefined);
+    const one = given(ONE_RESUME);
+    const ranking = given(RANKING);
+    if (one.length > 0 && ranking.length > 0) {
+      for (const field of [...one, ...ranking]) {
+        context.addIssue({ code: 'custom', path: [field], message: FORMS_MESSAGE });
+      }
+      return;
+    }
+    const form = ranking.length > 0 ? RANKING : ONE_RESUME;
+    const present = ranking.length > 0 ? ranking : one;
+    if (present.length === 0) {
+      for (const field of [...ONE_RESUME, ...RANKING]) {
+        context.addIssue({ code: 'custom', path: [field], message: FORMS_MESSAGE });
+      }
+      return;
+    }
+    for (const field of form) {
+      if (!present.includes(field)) context.addIssue({ code: 'custom', path: [field], message: 'required' });
+    }
+  })
+  // Exactly one form is present once the checks above pass.
+  .transform((payload) => payload as AnalyzePayload);
 
 /**
  * The job handlers' code, for the functions that run jobs. `JobQueueFunction` sets
@@ -82,29 +138,12 @@ const definitions: readonly JobTypeDefinition[] = [
     maxAttempts: 3,
     timeoutSeconds: 300,
     backoff: DEFAULT_BACKOFF,
-    schema: z
-      .object({
-        resume: z.union([
-          z.object({ fileKey }).strict(),
-          z.object({ text: z.string().min(1).max(100_000) }).strict(),
-        ]),
-        jobDescriptions: z
-          .array(
-            z
-              .object({
-                id: z.string().min(1).max(128),
-                title: z.string().min(1).max(300),
-                text: z.string().min(1).max(20_000),
-              })
-              .strict(),
-          )
-          .min(1)
-          .max(100),
-      })
-      .strict(),
+    schema: resumeAnalyzeSchema,
     authorize: (payload, caller) => {
-      if ('fileKey' in payload.resume) requireOwnUpload(payload.resume.fileKey, caller.id);
+      const resumes = 'resumes' in payload ? payload.resumes : [payload.resume];
+      for (const resume of resumes) if ('fileKey' in resume) requireOwnUpload(resume.fileKey, caller.id);
     },
+    bulkItems: (payload) => ('resumes' in payload ? payload.resumes : payload.jobDescriptions).length,
     load: async () => (await handlers()).analyzeResume(),
   }),
   defineJobType({

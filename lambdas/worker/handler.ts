@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient, sqsClient } from '../core/aws-clients';
@@ -104,6 +105,15 @@ const processRecord = async (
       {
         remainingMs: () => context?.getRemainingTimeInMillis() ?? 900_000,
         putBack: (seconds) => visibility.release(record.messageId, seconds),
+        resend: async (delaySeconds) => {
+          await sqsClient.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl,
+              MessageBody: record.body,
+              DelaySeconds: delaySeconds,
+            }),
+          );
+        },
       },
     );
   } catch (error) {

@@ -51,6 +51,11 @@ export interface InvocationBudget {
    * then `held`). @default the message keeps the visibility it has
    */
   readonly putBack?: (seconds: number) => Promise<void>;
+  /**
+   * Sends a fresh copy of this message to its queue, visible after `delaySeconds` (then
+   * the outcome deletes this one). @default none: such a message fails and returns
+   */
+  readonly resend?: (delaySeconds: number) => Promise<void>;
 }
 
 /**
@@ -81,8 +86,8 @@ const DEADLINE_SAFETY_MS = 10_000;
 /** A message put back until its lease's end comes back this much later, so the lease has ended. */
 const LEASE_END_MARGIN_SECONDS = 1;
 
-/** Reads of a job whose message was sent before its save, spaced out (about a second in all). */
-const SAVE_AT_SUBMIT_RETRIES_MS = [50, 150, 300, 500] as const;
+/** A message that outran its job's save reads the job once more after this long. */
+const SAVE_AT_SUBMIT_REREAD_MS = 100;
 /**
  * Past this age a message sent at submit names a job that will never be saved: the API
  * function that sent it times out after 29 s; the rest is a margin for its clock.
@@ -123,7 +128,7 @@ export const processJobMessage = async (
   }
   if (!job) {
     const saved = await awaitSaveAtSubmit(message, deps, budget);
-    if (saved === 'held' || saved === 'gone') return saved;
+    if (saved === 'rescheduled' || saved === 'gone') return saved;
     job = saved;
   }
   const now = deps.clock();
@@ -162,32 +167,33 @@ export const processJobMessage = async (
 
 /**
  * The API sends a job's first message before it saves the job (submit-jobs.ts), so the
- * message can outrun the save by a few milliseconds, and a save that failed leaves a
- * message naming no job. Such a message (`sentAt`) waits for its job: read again a few
- * times over about a second, then put back until the API's invocation that sent it is
- * surely over (its 29 s timeout and a margin for clocks); after that a job can no longer
- * appear, and the message is dropped. A message without `sentAt` names a job that was
- * saved before it was sent: no job means gone.
+ * message can outrun the save, and a save that failed leaves a message naming no job.
+ * Such a message (`sentAt`) waits for its job without holding this environment: one more
+ * read a moment later (the save usually lands within milliseconds), then a fresh copy is
+ * sent with a delay that grows with its age (1 s, 1 s, 2 s, 4 s, …) and this one deleted
+ * (a fresh copy restarts the receive count, so the wait never ends in the DLQ). Once the
+ * API invocation that sent it is surely over (its 29 s timeout and a margin for clocks,
+ * SAVE_AT_SUBMIT_HORIZON_MS) a job can no longer appear, and the message is dropped. A
+ * message without `sentAt` names a job saved before it was sent: no job means gone.
  */
 const awaitSaveAtSubmit = async (
   message: JobMessage,
   deps: WorkerDependencies,
   budget: InvocationBudget,
-): Promise<JobRecord | 'held' | 'gone'> => {
+): Promise<JobRecord | 'rescheduled' | 'gone'> => {
   if (!message.sentAt) return 'gone';
   const ageMs = () => deps.clock().getTime() - Date.parse(message.sentAt as string);
-  for (const waitMs of SAVE_AT_SUBMIT_RETRIES_MS) {
-    if (ageMs() >= SAVE_AT_SUBMIT_HORIZON_MS) return 'gone';
-    await new Promise((resolve) => setTimeout(resolve, waitMs));
-    const job = await deps.store.get(message.jobId);
-    if (job) return job;
-  }
-  const leftMs = SAVE_AT_SUBMIT_HORIZON_MS - ageMs();
-  if (leftMs <= 0) return 'gone';
-  // Without a way to put it back, fail the message: it returns after its visibility timeout.
-  if (!budget.putBack) throw new Error('The job of a message sent at submit is not saved yet');
-  await budget.putBack(Math.ceil(leftMs / 1000));
-  return 'held';
+  if (ageMs() >= SAVE_AT_SUBMIT_HORIZON_MS) return 'gone';
+  await new Promise((resolve) => setTimeout(resolve, SAVE_AT_SUBMIT_REREAD_MS));
+  const job = await deps.store.get(message.jobId);
+  if (job) return job;
+  const age = ageMs();
+  const leftSeconds = Math.ceil((SAVE_AT_SUBMIT_HORIZON_MS - age) / 1000);
+  if (leftSeconds <= 0) return 'gone';
+  // Without a way to send a copy, fail the message: it returns after its visibility timeout.
+  if (!budget.resend) throw new Error('The job of a message sent at submit is not saved yet');
+  await budget.resend(Math.min(Math.max(1, Math.floor(age / 1000)), leftSeconds));
+  return 'rescheduled';
 };
 
 /**

@@ -46,7 +46,7 @@ const sentMessages = () =>
     );
 const savedItem = () => dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
 
-describe('a job that may start now is sent to its queue before it is saved', () => {
+describe('a critical or high job that may start now is sent to its queue before it is saved', () => {
   test('single submit: the message goes to the priority queue first, then the job is put marked sentAtSubmit', async () => {
     const result = await submit(simulate({ priority: 'critical' }));
     expect(result.statusCode).toBe(202);
@@ -61,7 +61,7 @@ describe('a job that may start now is sent to its queue before it is saved', () 
   });
 
   test('a delayed job is not sent at submit: the dispatcher sends it for its runAt', async () => {
-    const result = await submit(simulate({ delaySeconds: 60 }));
+    const result = await submit(simulate({ priority: 'critical', delaySeconds: 60 }));
     expect(parse(result.body).status).toBe('delayed');
     expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
     expect(savedItem()?.sentAtSubmit).toBeUndefined();
@@ -72,21 +72,22 @@ describe('a job that may start now is sent to its queue before it is saved', () 
       Successful: [],
       Failed: [{ Id: '0', SenderFault: false, Code: 'InternalError' }],
     });
-    const result = await submit(simulate());
+    const result = await submit(simulate({ priority: 'high' }));
     expect(result.statusCode).toBe(202);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     expect(savedItem()).toMatchObject({ status: 'queued' });
     expect(savedItem()?.sentAtSubmit).toBeUndefined();
   });
 
   test('SQS unreachable: the job is still saved, unmarked', async () => {
     sqs.on(SendMessageBatchCommand).rejects(new Error('connect ECONNREFUSED'));
-    const result = await submit(simulate());
+    const result = await submit(simulate({ priority: 'critical' }));
     expect(result.statusCode).toBe(202);
     expect(savedItem()?.sentAtSubmit).toBeUndefined();
   });
 
   test('a batch: ten messages to a request per priority before the jobs are written; a refused one stays unmarked', async () => {
-    sqs.on(SendMessageBatchCommand, { QueueUrl: 'n' }).callsFake((input) => {
+    sqs.on(SendMessageBatchCommand, { QueueUrl: 'h' }).callsFake((input) => {
       order.push(`send:${input.QueueUrl}`);
       // The third entry of the first request is refused.
       return input.Entries?.[0]?.Id === '0' && input.Entries.length === 10
@@ -94,15 +95,16 @@ describe('a job that may start now is sent to its queue before it is saved', () 
         : { Successful: [], Failed: [] };
     });
     const jobs = [
-      ...Array.from({ length: 12 }, () => simulate()),
+      ...Array.from({ length: 12 }, () => simulate({ priority: 'high' })),
       simulate({ priority: 'critical' }),
-      simulate({ delaySeconds: 30 }),
+      simulate({ priority: 'critical', delaySeconds: 30 }),
+      simulate({ priority: 'normal' }),
     ];
     const result = await batch({ jobs });
     expect(result.statusCode).toBe(202);
     const answered = parse(result.body).jobs as { jobId: string }[];
-    // Messages: 12 normal (10 + 2) and 1 critical; the delayed job has none.
-    expect(order.filter((step) => step.startsWith('send:')).sort()).toEqual(['send:c', 'send:n', 'send:n']);
+    // Messages: 12 high (10 + 2) and 1 critical; the delayed and the normal job have none.
+    expect(order.filter((step) => step.startsWith('send:')).sort()).toEqual(['send:c', 'send:h', 'send:h']);
     expect(order.at(-1)).toBe('batch-write');
     expect(new Set(sentMessages().map((message) => message.jobId))).toEqual(
       new Set(answered.slice(0, 13).map((job) => job.jobId)),
@@ -120,5 +122,17 @@ describe('a job that may start now is sent to its queue before it is saved', () 
       ]);
     }
     expect(marked(answered[13]?.jobId)).toBeUndefined();
+    expect(marked(answered[14]?.jobId)).toBeUndefined();
   });
+
+  test.each(['normal', 'low'])(
+    'a %s job goes through the table stream: not sent at submit, saved unmarked',
+    async (priority) => {
+      const result = await submit(simulate({ priority }));
+      expect(result.statusCode).toBe(202);
+      expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
+      expect(savedItem()).toMatchObject({ status: 'queued', priority });
+      expect(savedItem()?.sentAtSubmit).toBeUndefined();
+    },
+  );
 });

@@ -92,50 +92,68 @@ describe('processJobMessage', () => {
     describe('a message the API sent at submit, before it saved the job', () => {
       const sentAt = (ageMs: number) => new Date(Date.now() - ageMs).toISOString();
 
-      test('the job saved a moment later is found on a read after the failed claim, claimed and run', async () => {
+      test('the job saved a moment later is found on the second read, claimed and run', async () => {
         const table = new JobTableFake(dynamo, undefined);
-        // The save lands while the worker waits for it.
+        // The save lands while the worker looks again.
         setTimeout(() => {
           table.item = storedJob();
-        }, 100);
-        const outcome = await processJobMessage({ ...typed, sentAt: sentAt(0) }, dependencies(), budget);
+        }, 20);
+        const resend = jest.fn(async (_delaySeconds: number) => {});
+        const outcome = await processJobMessage({ ...typed, sentAt: sentAt(0) }, dependencies(), {
+          ...budget,
+          resend,
+        });
         expect(outcome).toBe('completed');
         expect(table.statuses).toEqual(['processing', 'completed']);
+        expect(resend).not.toHaveBeenCalled();
       });
 
-      test('not saved within about a second: put back until the API that sent it is surely done, nothing written', async () => {
-        const table = new JobTableFake(dynamo, undefined);
-        const putBack = jest.fn(async (_seconds: number) => {});
-        const outcome = await processJobMessage({ ...typed, sentAt: sentAt(5_000) }, dependencies(), {
-          ...budget,
-          putBack,
-        });
-        expect(outcome).toBe('held');
-        expect(table.updates).toHaveLength(0);
-        // 60 s after it was sent, less the 5 s it is old and the second spent reading.
-        const seconds = putBack.mock.calls[0]?.[0] ?? 0;
-        expect(seconds).toBeGreaterThanOrEqual(53);
-        expect(seconds).toBeLessThanOrEqual(55);
-      });
+      test.each([
+        [0, 1],
+        [3_500, 3],
+        [20_000, 20],
+        [58_500, 2],
+      ])(
+        'not saved yet at %i ms old: a fresh copy after %i s, nothing written, the environment not held',
+        async (age, delay) => {
+          const table = new JobTableFake(dynamo, undefined);
+          const resend = jest.fn(async (_delaySeconds: number) => {});
+          const outcome = await processJobMessage({ ...typed, sentAt: sentAt(age) }, dependencies(), {
+            ...budget,
+            resend,
+          });
+          expect(outcome).toBe('rescheduled');
+          expect(table.updates).toHaveLength(0);
+          expect(resend).toHaveBeenCalledTimes(1);
+          expect(resend.mock.calls[0]?.[0]).toBe(delay);
+        },
+      );
 
       test('older than the API could still be saving it: the job will never exist, the message is dropped', async () => {
         new JobTableFake(dynamo, undefined);
-        const putBack = jest.fn(async (_seconds: number) => {});
+        const resend = jest.fn(async (_delaySeconds: number) => {});
         const outcome = await processJobMessage({ ...typed, sentAt: sentAt(61_000) }, dependencies(), {
           ...budget,
-          putBack,
+          resend,
         });
         expect(outcome).toBe('gone');
-        expect(putBack).not.toHaveBeenCalled();
+        expect(resend).not.toHaveBeenCalled();
         // Dropped at once: only the store's read-back of the failed claim, no waiting reads.
         expect(reads()).toBe(1);
       });
 
-      test('with no way to put it back, the message fails (it returns) rather than being dropped', async () => {
+      test('with no way to send a copy, the message fails (it returns) rather than being dropped', async () => {
         new JobTableFake(dynamo, undefined);
         await expect(
           processJobMessage({ ...typed, sentAt: sentAt(0) }, dependencies(), budget),
         ).rejects.toThrow('not saved yet');
+      });
+
+      test('a message without sentAt whose job is missing is gone at once (it was saved before it was sent)', async () => {
+        new JobTableFake(dynamo, undefined);
+        const resend = jest.fn(async (_delaySeconds: number) => {});
+        expect(await processJobMessage(typed, dependencies(), { ...budget, resend })).toBe('gone');
+        expect(resend).not.toHaveBeenCalled();
       });
     });
 

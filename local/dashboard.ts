@@ -5,6 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { JWK } from 'jose';
 import { queueDepth } from '../lambdas/core/queue-depth';
 import { ensureDashboardBuilt } from '../lib/dashboard-build';
+import { dashboardContentSecurityPolicy } from '../lib/dashboard-policy';
 import type { LocalAwsEndpoints } from './aws-endpoints';
 import { listen, readBody } from './net';
 
@@ -66,8 +67,15 @@ export const startDashboard = async (options: DashboardOptions): Promise<Server>
     webSocketUrl: options.webSocketUrl,
     signIn: { mode: 'local', tokenUrl: `http://127.0.0.1:${options.port}/local/token` },
   };
+  // The deployed site's policy, with the local endpoints: the browser tests run under it.
+  const contentSecurityPolicy = dashboardContentSecurityPolicy([
+    new URL(options.httpUrl).origin,
+    new URL(options.webSocketUrl).origin,
+  ]);
   const sendFile = (response: import('node:http').ServerResponse, file: string) => {
     response.writeHead(200, {
+      'content-security-policy': contentSecurityPolicy,
+      'x-content-type-options': 'nosniff',
       'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
       // Hashed asset names change with their content; index.html must be re-read.
       'cache-control': file.includes(`${path.sep}assets${path.sep}`)

@@ -71,7 +71,9 @@ export const JobDetailView = ({ jobId }: { jobId: string }) => {
   }, [client, jobId, loadEvents, loadItems]);
 
   useWatch(jobId, (event) => {
-    if (event.type === 'error') return setError(new Error(String(event.message ?? 'Live updates failed.')));
+    if (event.type === 'error') {
+      return setError(new Error(`${String(event.message ?? 'Live updates failed.')} (${String(event.code)})`));
+    }
     setJob((current) => (current ? applyEvent(current, event) : event.job));
     if (event.type !== 'job.progress') {
       // A status change adds a timeline entry: read it once the burst is over.

@@ -69,7 +69,7 @@ export const JobsView = () => {
   useEffect(() => {
     void load();
     // A backstop for what the socket cannot tell: other users' jobs (admins), missed frames.
-    const timer = setInterval(() => void load(), 15_000);
+    const timer = setInterval(() => void load(), 30_000);
     return () => clearInterval(timer);
   }, [load]);
 
@@ -194,6 +194,11 @@ export const JobsView = () => {
               <td>{formatTime(job.createdAt)}</td>
             </tr>
           ))}
+          {!page && loading && (
+            <tr>
+              <td colSpan={7}>Loading…</td>
+            </tr>
+          )}
           {page && page.jobs.length === 0 && (
             <tr>
               <td colSpan={7}>No jobs match.</td>

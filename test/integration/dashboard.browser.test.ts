@@ -149,6 +149,33 @@ describeWithBrowser('dashboard in Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-job-detail.png'), fullPage: true });
   });
 
+  test("stats chart the user's throughput and durations per type, with a table of the same", async () => {
+    const page = await signIn(USER);
+    // Counters are rolled up from the table's stream: give the previous test's job a moment.
+    const row = page
+      .locator('table tbody tr')
+      .filter({ has: page.getByRole('rowheader', { name: 'system.simulate' }) });
+    await eventually(
+      async () => {
+        await page.goto(`${stack().dashboardUrl}#/stats`);
+        await page.reload();
+        await page.getByRole('heading', { name: 'Stats' }).waitFor();
+        return row.count();
+      },
+      (count) => count === 1,
+      30_000,
+      1000,
+    );
+    expect(Number(await row.locator('td').first().textContent())).toBeGreaterThanOrEqual(1);
+    await expect(
+      page.getByRole('img', { name: 'Jobs completed per day, by type' }).locator('canvas').count(),
+    ).resolves.toBe(1);
+    await expect(
+      page.getByRole('img', { name: 'Average duration per day, by type' }).locator('canvas').count(),
+    ).resolves.toBe(1);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-stats.png'), fullPage: true });
+  });
+
   test('a delayed job is cancelled from its detail page', async () => {
     const page = await signIn(USER);
     const job = await submitAs(USER, {

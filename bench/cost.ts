@@ -1,5 +1,6 @@
+import { resourcesOfType, type Template } from '../local/template';
 import type { UsageLine } from '../local/usage-ledger';
-import { PLATFORM_LOG_BYTES_PER_INVOCATION, PRICES } from './prices';
+import { IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE, PLATFORM_LOG_BYTES_PER_INVOCATION, PRICES } from './prices';
 
 /** What the template says of a function that its bill depends on. */
 export interface FunctionBilling {
@@ -222,4 +223,40 @@ export const floorPerMillion = (apiMemoryMb: number, workerMemoryMb: number): nu
     (0.3 * PRICES.sqs.requestPerMillion) / 1e6 +
     0.1 * invocation(20, workerMemoryMb);
   return perJob * 1e6;
+};
+
+/**
+ * What the stack costs a month from its template alone, whatever it runs: Lambda's SQS
+ * pollers (modeled), and the resources billed by the month.
+ */
+export const fixedMonthlyItems = (template: Template): { item: string; usd: number }[] => {
+  const count = (type: string) => resourcesOfType(template, type).length;
+  const sqsMappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(([, mapping]) =>
+    JSON.stringify(mapping.Properties?.EventSourceArn).includes('Queue'),
+  ).length;
+  const pollsPerMonth = sqsMappings * IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE * 60 * 24 * 30;
+  const keys = count('AWS::KMS::Key');
+  return [
+    {
+      item: `SQS pollers (modeled: ${sqsMappings} mappings × ${IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE}/min)`,
+      usd: (pollsPerMonth * PRICES.sqs.requestPerMillion) / 1e6,
+    },
+    {
+      item: `CloudWatch alarms (${count('AWS::CloudWatch::Alarm')})`,
+      usd: count('AWS::CloudWatch::Alarm') * PRICES.cloudWatch.alarmPerMonth,
+    },
+    {
+      item: `CloudWatch dashboards (${count('AWS::CloudWatch::Dashboard')})`,
+      usd: count('AWS::CloudWatch::Dashboard') * PRICES.cloudWatch.dashboardPerMonth,
+    },
+    {
+      item: `Secrets Manager secrets (${count('AWS::SecretsManager::Secret')})`,
+      usd: count('AWS::SecretsManager::Secret') * PRICES.secretsManager.secretPerMonth,
+    },
+    {
+      // The first year's price: each of the first two yearly rotations adds as much again.
+      item: `KMS keys (${keys}, first year; $${(1 + PRICES.kms.rotationsBilled) * PRICES.kms.keyPerMonth} a month each from the third)`,
+      usd: keys * PRICES.kms.keyPerMonth,
+    },
+  ];
 };

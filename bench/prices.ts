@@ -26,6 +26,11 @@ export const PRICES = {
   ses: { emailPerThousand: 0.1 },
   secretsManager: { secretPerMonth: 0.4, callsPerTenThousand: 0.05 },
   cloudWatch: { alarmPerMonth: 0.1, dashboardPerMonth: 3.0 },
+  /**
+   * A customer-managed key in its first year. Its first two yearly rotations add $1 a month
+   * each (later ones nothing), so a rotating key costs $3 a month from its third year.
+   */
+  kms: { keyPerMonth: 1.0, rotationsBilled: 2 },
 } as const;
 
 /**

@@ -98,6 +98,9 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
   const emailFrom = node.tryGetContext('jobqueue:emailFrom') as unknown;
   if (emailFrom !== undefined && typeof emailFrom !== 'string')
     throw new ContextError('jobqueue:emailFrom', emailFrom, 'an email address');
+  const alarmEmail = node.tryGetContext('jobqueue:alarmEmail') as unknown;
+  if (alarmEmail !== undefined && typeof alarmEmail !== 'string')
+    throw new ContextError('jobqueue:alarmEmail', alarmEmail, 'an email address');
   const rates = parsed(node.tryGetContext('jobqueue:jobRateLimits'));
   if (
     rates !== undefined &&
@@ -130,6 +133,7 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
     alarms: alarmSet(node),
     dashboard: optionalBoolean(node, 'jobqueue:dashboard'),
     dashboardSite: optionalBoolean(node, 'jobqueue:dashboardSite'),
+    alarmEmail: alarmEmail as string | undefined,
     workerLeaseSeconds: optionalNumber(node, 'jobqueue:workerLeaseSeconds'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };

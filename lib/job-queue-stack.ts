@@ -52,6 +52,8 @@ export interface JobQueueStackProps extends StackProps {
   readonly dashboard?: boolean;
   /** The web dashboard as a static site (S3 + CloudFront; costs nothing idle). @default true */
   readonly dashboardSite?: boolean;
+  /** An address that gets every alarm by e-mail (see `MonitoringProps.alarmEmail`). @default none */
+  readonly alarmEmail?: string;
   /** A worker's lease on a running job, in seconds (see `WorkersProps.leaseSeconds`). @default 30 */
   readonly workerLeaseSeconds?: number;
 }
@@ -111,6 +113,7 @@ export class JobQueueStack extends Stack {
       api,
       alarms: props.alarms,
       dashboard: props.dashboard,
+      alarmEmail: props.alarmEmail,
     });
     const site =
       (props.dashboardSite ?? true)
@@ -128,6 +131,10 @@ export class JobQueueStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.table.tableName });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName });
     if (site) new CfnOutput(this, 'DashboardUrl', { value: site.url, description: 'The web dashboard' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: monitoring.alarmTopic.topicArn,
+      description: 'Every alarm publishes here: subscribe e-mail, chat or paging endpoints',
+    });
     if (monitoring.dashboard)
       new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
   }

@@ -36,3 +36,24 @@ export const requireDomains = (scope: IConstruct, name: string, domains: readonl
   }
   return domains.map((domain) => domain.toLowerCase());
 };
+
+// RFC 5322's dot-atom local part (no quoted strings, no comments): what a person types.
+const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/i;
+
+/**
+ * One e-mail address such as `ops@example.com`: a dot-atom local part of at most 64 characters
+ * at a DNS domain. Lists (`a@x.com,b@x.com`) and display names (`Ops <ops@x.com>`) are refused,
+ * since SNS would take them as one endpoint that no mail ever reaches.
+ */
+export const requireEmailAddress = (scope: IConstruct, name: string, value: string): string => {
+  const at = typeof value === 'string' ? value.lastIndexOf('@') : -1;
+  const local = at > 0 ? value.slice(0, at) : '';
+  const domain = at > 0 ? value.slice(at + 1) : '';
+  if (at <= 0 || value.length > 254 || local.length > 64 || !LOCAL_PART.test(local) || !DOMAIN.test(domain)) {
+    throw new ConfigurationError(
+      scope,
+      `${name} must be one e-mail address such as ops@example.com, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+};

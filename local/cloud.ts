@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import type { Server } from 'node:http';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { startFauxqs } from 'fauxqs';
@@ -13,6 +12,7 @@ import { startDashboard, type TransitionLine } from './dashboard';
 import { createTableFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { startHttpGateway } from './http-gateway';
 import { type LocalAuth, loadOrCreateKey, signToken } from './issuer';
+import { awsJsonClient } from './json-protocol';
 import { jwtCheck } from './jwt-check';
 import { LocalFunction } from './lambda-host';
 import { closeServer } from './net';
@@ -180,7 +180,7 @@ export class LocalCloud {
       endpoint: queuesEndpoint,
       useQueueUrlAsEndpoint: false,
     });
-    const streams = new DynamoDBStreamsClient({ ...localClientConfig, endpoint: dynamoEndpoint });
+    const streams = awsJsonClient(dynamoEndpoint, 'DynamoDBStreams_20120810');
     let meter: RequestMeter | undefined;
     if (this.options.meter) {
       const local = `http://127.0.0.1:${ports.dashboard}`;
@@ -201,13 +201,10 @@ export class LocalCloud {
       this.stops.push(() => closeServer(server));
     }
     // Lambda's own pollers: their SQS requests are billed to the account like any other.
-    const eventSourceSqs = meter
-      ? new SQSClient({
-          ...localClientConfig,
-          endpoint: meter.endpointFor('EventSourceMapping', 'sqs'),
-          useQueueUrlAsEndpoint: false,
-        })
-      : sqs;
+    const eventSourceSqs = awsJsonClient(
+      meter?.endpointFor('EventSourceMapping', 'sqs') ?? queuesEndpoint,
+      'AmazonSQS',
+    );
     const issuer = `http://127.0.0.1:${ports.dashboard}/issuer`;
     const resources = template.Resources;
 

@@ -94,7 +94,8 @@ export const startDynamoDbLocal = async (
   exited.catch(() => {});
   const endpoint = `http://127.0.0.1:${port}`;
   const client = options.client(endpoint);
-  const deadline = Date.now() + 20_000;
+  // Java starts in 3–5 s here, but on a loaded 2-core machine (CI beside other work) 20 s was seen to pass.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     try {
       await Promise.race([client.send(new ListTablesCommand({})), exited]);

@@ -1,10 +1,15 @@
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { AwsJsonClient } from './json-protocol';
 import type { LocalFunction } from './lambda-host';
+
+/** A received message as SQS's JSON protocol returns it. */
+interface Message {
+  readonly MessageId?: string;
+  readonly ReceiptHandle?: string;
+  readonly Body?: string;
+  readonly MD5OfBody?: string;
+  readonly Attributes?: Record<string, string>;
+  readonly MessageAttributes?: Record<string, unknown>;
+}
 
 export interface SqsMappingSpec {
   readonly queueUrl: string;
@@ -41,7 +46,8 @@ export class SqsEventSource {
     readonly spec: SqsMappingSpec,
     private readonly control: MappingControl,
     private readonly target: LocalFunction,
-    private readonly sqs: SQSClient,
+    /** SQS (`AmazonSQS` JSON protocol), raw: the poller runs on the local cloud's main thread. */
+    private readonly sqs: AwsJsonClient,
     private readonly region: string,
     private readonly onError: (message: string) => void,
   ) {}
@@ -93,15 +99,13 @@ export class SqsEventSource {
     const messages: Message[] = [];
     const windowEnds = Date.now() + this.spec.batchingWindowSeconds * 1000;
     do {
-      const { Messages = [] } = await this.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.spec.queueUrl,
-          MaxNumberOfMessages: Math.min(10, this.spec.batchSize - messages.length),
-          WaitTimeSeconds: messages.length === 0 ? 1 : 0,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
+      const { Messages = [] } = await this.sqs.call<{ Messages?: Message[] }>('ReceiveMessage', {
+        QueueUrl: this.spec.queueUrl,
+        MaxNumberOfMessages: Math.min(10, this.spec.batchSize - messages.length),
+        WaitTimeSeconds: messages.length === 0 ? 1 : 0,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      });
       messages.push(...Messages);
       if (Messages.length === 0 && messages.length > 0) break;
     } while (
@@ -141,15 +145,20 @@ export class SqsEventSource {
     const done = messages.filter((message) => !failedIds.has(message.MessageId ?? ''));
     if (done.length === 0) return;
     try {
-      await this.sqs.send(
-        new DeleteMessageBatchCommand({
+      const { Failed = [] } = await this.sqs.call<{ Failed?: { Id: string; Message?: string }[] }>(
+        'DeleteMessageBatch',
+        {
           QueueUrl: this.spec.queueUrl,
           Entries: done.map((message, index) => ({
             Id: String(index),
             ReceiptHandle: message.ReceiptHandle,
           })),
-        }),
+        },
       );
+      if (Failed.length > 0)
+        this.onError(
+          `delete from ${this.spec.queueUrl}: ${Failed.length} not deleted (${Failed[0]?.Message})`,
+        );
     } catch (error) {
       this.onError(`delete from ${this.spec.queueUrl} failed: ${(error as Error).message}`);
     }

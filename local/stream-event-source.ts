@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type _Record,
-  DescribeStreamCommand,
-  type DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { passesFilters } from './event-filter';
+import type { AwsJsonClient } from './json-protocol';
 import type { LocalFunction } from './lambda-host';
 
 export interface StreamMappingSpec {
@@ -35,8 +29,19 @@ const POLL_MS = 100;
 const DESCRIBE_EVERY_MS = 2000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A record as Lambda hands DynamoDB stream records to a function. */
-const toLambdaRecord = (record: _Record, streamArn: string, region: string) => ({
+/** A stream record on the wire (GetRecords' JSON): already Lambda's record shape but for a few fields. */
+interface WireRecord {
+  readonly eventID?: string;
+  readonly eventName?: string;
+  readonly eventVersion?: string;
+  readonly dynamodb?: {
+    readonly ApproximateCreationDateTime?: number;
+    readonly SequenceNumber?: string;
+  } & Record<string, unknown>;
+}
+
+/** A record as Lambda hands DynamoDB stream records to a function (whole epoch seconds, the mapping's ARN). */
+const toLambdaRecord = (record: WireRecord, streamArn: string, region: string) => ({
   eventID: record.eventID,
   eventName: record.eventName,
   eventVersion: record.eventVersion ?? '1.1',
@@ -44,12 +49,17 @@ const toLambdaRecord = (record: _Record, streamArn: string, region: string) => (
   awsRegion: region,
   dynamodb: {
     ...record.dynamodb,
-    ApproximateCreationDateTime: record.dynamodb?.ApproximateCreationDateTime
-      ? Math.floor(new Date(record.dynamodb.ApproximateCreationDateTime).getTime() / 1000)
-      : undefined,
+    ApproximateCreationDateTime:
+      record.dynamodb?.ApproximateCreationDateTime === undefined
+        ? undefined
+        : Math.floor(record.dynamodb.ApproximateCreationDateTime),
   },
   eventSourceARN: streamArn,
 });
+
+interface StreamDescription {
+  readonly StreamDescription?: { readonly Shards?: readonly { ShardId: string; ParentShardId?: string }[] };
+}
 
 type LambdaRecord = ReturnType<typeof toLambdaRecord>;
 
@@ -91,7 +101,8 @@ export class StreamEventSource {
   constructor(
     readonly spec: StreamMappingSpec,
     private readonly target: LocalFunction,
-    private readonly streams: DynamoDBStreamsClient,
+    /** DynamoDB Local's stream API (`DynamoDBStreams_20120810`), raw JSON. */
+    private readonly streams: AwsJsonClient,
     private readonly sqs: SQSClient,
     private readonly region: string,
     private readonly onError: (message: string) => void,
@@ -115,11 +126,11 @@ export class StreamEventSource {
       try {
         const describe = iterators.size === 0 || Date.now() - describedAt >= DESCRIBE_EVERY_MS;
         const { StreamDescription } = describe
-          ? await this.streams.send(new DescribeStreamCommand({ StreamArn: this.spec.streamArn }))
+          ? await this.streams.call<StreamDescription>('DescribeStream', { StreamArn: this.spec.streamArn })
           : { StreamDescription: undefined };
         if (describe) describedAt = Date.now();
         for (const shard of StreamDescription?.Shards ?? []) {
-          const shardId = shard.ShardId as string;
+          const shardId = shard.ShardId;
           if (iterators.has(shardId) || this.finishedShards.has(shardId)) continue;
           // A child shard is read only after its parent is finished, to keep per-item order.
           if (
@@ -128,21 +139,20 @@ export class StreamEventSource {
             iterators.has(shard.ParentShardId)
           )
             continue;
-          const { ShardIterator } = await this.streams.send(
-            new GetShardIteratorCommand({
-              StreamArn: this.spec.streamArn,
-              ShardId: shardId,
-              ShardIteratorType: this.spec.startingPosition,
-            }),
-          );
+          const { ShardIterator } = await this.streams.call<{ ShardIterator?: string }>('GetShardIterator', {
+            StreamArn: this.spec.streamArn,
+            ShardId: shardId,
+            ShardIteratorType: this.spec.startingPosition,
+          });
           if (ShardIterator) iterators.set(shardId, ShardIterator);
         }
         let sawRecords = false;
         for (const [shardId, iterator] of iterators) {
           if (this.stopped) break;
-          const { Records = [], NextShardIterator } = await this.streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
-          );
+          const { Records = [], NextShardIterator } = await this.streams.call<{
+            Records?: WireRecord[];
+            NextShardIterator?: string;
+          }>('GetRecords', { ShardIterator: iterator, Limit: 1000 });
           if (Records.length > 0) {
             sawRecords = true;
             await this.deliver(

@@ -7,6 +7,7 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
+import type { DeadLetter, QueueEntry } from '../core/contract';
 import { ForbiddenError, NotFoundError } from '../core/errors';
 import { jobMessageSchema } from '../core/job-message';
 import { isPriority, PRIORITIES, type Priority } from '../core/priority';
@@ -15,14 +16,7 @@ import type { User } from '../core/user';
 import { limitParam, parseOrThrow } from '../core/validation';
 import type { ApiDependencies } from './dependencies';
 
-export interface QueueEntry {
-  readonly priority: Priority;
-  readonly paused: boolean;
-  readonly waiting: number;
-  readonly inFlight: number;
-  readonly delayed: number;
-  readonly dlq: number;
-}
+export type { QueueEntry };
 
 /** Most dead letters one redrive or purge request moves; call again for more. */
 const MAX_MESSAGES_PER_REQUEST = 1000;
@@ -146,12 +140,14 @@ export const peekDeadLetters = async (
     ),
   );
   return {
-    messages: messages.map((message) => ({
-      jobId: jobIdOf(message),
-      // This peek's own receive is not counted.
-      receiveCount: Math.max(Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1, 0),
-      sentAt: new Date(Number(message.Attributes?.SentTimestamp ?? 0)).toISOString(),
-    })),
+    messages: messages.map(
+      (message): DeadLetter => ({
+        jobId: jobIdOf(message),
+        // This peek's own receive is not counted.
+        receiveCount: Math.max(Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1, 0),
+        sentAt: new Date(Number(message.Attributes?.SentTimestamp ?? 0)).toISOString(),
+      }),
+    ),
   };
 };
 

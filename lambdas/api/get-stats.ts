@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import { type PrioritySummary, type StatsView, statsQuerySchema } from '../core/contract';
 import { ValidationError } from '../core/errors';
 import type { JobStatus } from '../core/job-status';
 import { PRIORITIES, type Priority } from '../core/priority';
@@ -11,46 +11,9 @@ import type { ApiDependencies } from './dependencies';
 /** Longest window one request may cover: one query per day keeps the cost bounded. */
 export const MAX_WINDOW_DAYS = 92;
 
+export type { StatsView };
+
 const DAY_MS = 86_400_000;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const day = z
-  .string()
-  .regex(DAY, 'must be a UTC date YYYY-MM-DD')
-  .refine(
-    (text) =>
-      !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) &&
-      new Date(`${text}T00:00:00Z`).toISOString().startsWith(text),
-    'must be a real date',
-  );
-const statsQuerySchema = z.object({ from: day.optional(), to: day.optional() }).strict();
-
-interface TypeSummary {
-  submitted: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  avgDurationMs: number | null;
-}
-
-interface PrioritySummary {
-  /** Live queue depths: admins only (they are everyone's jobs). */
-  waiting?: number;
-  inFlight?: number;
-  delayed?: number;
-  submitted: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-}
-
-export interface StatsView {
-  readonly window: { from: string; to: string };
-  readonly totals: { submitted: number; completed: number; failed: number; cancelled: number };
-  readonly byStatus: Record<JobStatus, number>;
-  readonly byType: Record<string, TypeSummary>;
-  readonly byPriority: Record<Priority, PrioritySummary>;
-}
-
 const daysBetween = (from: string, to: string): string[] => {
   const days: string[] = [];
   for (let time = Date.parse(`${from}T00:00:00Z`); time <= Date.parse(`${to}T00:00:00Z`); time += DAY_MS) {

@@ -14,7 +14,8 @@ import { s3Client } from '../core/s3-client';
 import { StatsStore } from '../core/stats-store';
 import type { User } from '../core/user';
 import { WebhookSecrets } from '../jobs/webhook-signing';
-import { drainDeadLetters, listQueues, peekDeadLetters, setQueuePaused } from './admin-queues';
+import { retryJobs, searchJobs } from './admin-jobs';
+import { drainDeadLetters, listQueues, peekDeadLetters, requireAdmin, setQueuePaused } from './admin-queues';
 import { createUpload } from './create-upload';
 import type { ApiDependencies } from './dependencies';
 import { getStats } from './get-stats';
@@ -142,6 +143,13 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
   'POST /v1/queues/{priority}/dlq/purge': authenticated(async (event, user, deps) =>
     json(200, await drainDeadLetters(priority(event), 'purge', user, deps)),
   ),
+  'GET /v1/admin/jobs': authenticated(async (event, user, deps) =>
+    json(200, await searchJobs(query(event), user, deps)),
+  ),
+  'POST /v1/admin/jobs/retry': authenticated(async (event, user, deps) => {
+    requireAdmin(user); // before the body is read: a non-admin is told nothing about it
+    return json(202, await retryJobs(jsonBody(event), user, deps));
+  }),
 };
 
 const isRouteKey = (key: string): key is RouteKey => Object.hasOwn(ROUTE_HANDLERS, key);

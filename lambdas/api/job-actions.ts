@@ -1,6 +1,7 @@
 import { InvalidStateError } from '../core/errors';
-import type { JobView } from '../core/job';
+import type { JobRecord, JobView } from '../core/job';
 import { canTransition, type JobStatus } from '../core/job-status';
+import type { TransitionResult } from '../core/job-store';
 import type { User } from '../core/user';
 import type { ApiDependencies } from './dependencies';
 import { findVisibleJob, viewOf } from './read-jobs';
@@ -62,6 +63,24 @@ const PREVIOUS_RUN_FIELDS = [
 
 const RETRYABLE: readonly JobStatus[] = ['failed', 'cancelled'];
 
+/**
+ * Queues a failed or cancelled job again from attempt 1, in one write conditional on the
+ * job still being as `job` shows it (status and attempts); not ok when it changed meanwhile.
+ * Leaving failed/cancelled also takes the job out of the status index (JobStore.transition).
+ * The one retry path: POST /v1/jobs/{jobId}/retry and the admin bulk retry both use it.
+ */
+export const requeue = (job: JobRecord, deps: ApiDependencies): Promise<TransitionResult> =>
+  deps.store.transition({
+    jobId: job.jobId,
+    from: [job.status],
+    to: 'queued',
+    at: deps.clock().toISOString(),
+    expectedAttempts: job.attempts,
+    attempt: 0,
+    set: { attempts: 0 },
+    remove: PREVIOUS_RUN_FIELDS,
+  });
+
 /** POST /v1/jobs/{jobId}/retry: a failed or cancelled job is queued again from attempt 1. */
 export const retryJob = async (
   jobId: string | undefined,
@@ -77,16 +96,7 @@ export const retryJob = async (
   }
   // A retry queues the job again: it counts against the caller's submission limit like a submit.
   await deps.limiter.reserve(user.id, 1);
-  const retried = await deps.store.transition({
-    jobId: job.jobId,
-    from: [job.status],
-    to: 'queued',
-    at: deps.clock().toISOString(),
-    expectedAttempts: job.attempts,
-    attempt: 0,
-    set: { attempts: 0 },
-    remove: PREVIOUS_RUN_FIELDS,
-  });
+  const retried = await requeue(job, deps);
   if (!retried.ok) {
     const status = retried.current?.status ?? job.status;
     throw new InvalidStateError(`The job changed meanwhile and is now ${status}.`, status);

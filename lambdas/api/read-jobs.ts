@@ -1,11 +1,10 @@
-import * as z from 'zod';
 import { INLINE_RESULT_LIMIT_BYTES } from '../core/claim-check';
+import { listQuerySchema } from '../core/contract';
 import { NotFoundError, ValidationError } from '../core/errors';
 import { ItemStore } from '../core/item-store';
 import { type JobRecord, type JobView, toJobView } from '../core/job';
-import { JOB_STATUSES } from '../core/job-status';
 import { canSee, type User } from '../core/user';
-import { limitParam, parseOrThrow } from '../core/validation';
+import { parseOrThrow } from '../core/validation';
 import type { ApiDependencies } from './dependencies';
 
 /** Job ids are ULIDs; anything else cannot name a job. */
@@ -57,19 +56,10 @@ export const getJob = async (
  * that limit stay out of lists, as they always have: a page would pass Lambda's response
  * size; GET /v1/jobs/{jobId} has them.
  */
-const listedViewOf = async (job: JobRecord, deps: ApiDependencies): Promise<JobView> => {
+export const listedViewOf = async (job: JobRecord, deps: ApiDependencies): Promise<JobView> => {
   const smallResult = job.resultRef !== undefined && job.resultRef.bytes <= INLINE_RESULT_LIMIT_BYTES;
   return toJobView(await deps.claimCheck.resolve(job, smallResult ? ['payload', 'result'] : ['payload']));
 };
-
-const listQuerySchema = z
-  .object({
-    status: z.enum(JOB_STATUSES).optional(),
-    type: z.string().min(1).max(100).optional(),
-    limit: limitParam(100).optional(),
-    cursor: z.string().min(1).max(512).optional(),
-  })
-  .strict();
 
 /** GET /v1/jobs: the caller's own jobs, newest first. */
 export const listJobs = async (

@@ -30,6 +30,8 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/queues/{priority}/dlq', authorized: true },
   { method: 'POST', path: '/v1/queues/{priority}/dlq/redrive', authorized: true },
   { method: 'POST', path: '/v1/queues/{priority}/dlq/purge', authorized: true },
+  { method: 'GET', path: '/v1/admin/jobs', authorized: true },
+  { method: 'POST', path: '/v1/admin/jobs/retry', authorized: true },
 ] as const satisfies readonly RouteDefinition[];
 
 type RouteOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string }

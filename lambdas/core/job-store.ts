@@ -14,6 +14,7 @@ import {
 import { eventsToDrop } from './item-size';
 import type { JobError, JobEvent, JobProgress, JobRecord, RedispatchMarker } from './job';
 import { canTransition, isTerminal, type JobStatus } from './job-status';
+import { type MergeSource, NewestFirstMerge } from './newest-first-merge';
 import { INDEX, keys, STATUS_INDEXED, STATUS_SHARDS } from './table-keys';
 
 export interface RetentionPolicy {
@@ -79,6 +80,46 @@ export interface ListPage {
   /** Sort key to continue after, or undefined on the last page. */
   readonly lastSortKey?: string;
 }
+
+/** Statuses the sparse status index holds, so the only ones a status search can answer. */
+export const SEARCHABLE_STATUSES: readonly JobStatus[] = STATUS_INDEXED;
+
+/** A job's place in the status index: its sort key (the job's creation time) and its id. */
+export interface StatusIndexPosition {
+  readonly createdAt: string;
+  readonly jobId: string;
+}
+
+/** How far a search has read one partition of the status index. */
+export type PartitionProgress = 'start' | 'end' | StatusIndexPosition;
+
+export interface StatusSearch {
+  /** Statuses to search, each one of SEARCHABLE_STATUSES; their jobs are merged newest first. */
+  readonly statuses: readonly JobStatus[];
+  readonly limit: number;
+  /**
+   * Where the previous page stopped: one entry per partition, in the order of
+   * `statuses.flatMap(statusPartitions)`. @default every partition from its start
+   */
+  readonly resume?: readonly PartitionProgress[];
+  /** Further conditions on each job read (the index holds keys only, so filters apply after the read). */
+  readonly matches?: (job: JobRecord) => boolean;
+  /** Index entries examined at most. @default LIST_EXAMINE_BUDGET */
+  readonly examineBudget?: number;
+}
+
+export interface StatusSearchPage {
+  readonly jobs: JobRecord[];
+  /** Where to continue, or undefined when every partition was read to its end. */
+  readonly resume?: PartitionProgress[];
+}
+
+/** Newest first by creation, ties broken by job id (descending), so the order is total. */
+const newestFirst = (a: StatusIndexPosition, b: StatusIndexPosition): number => {
+  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;
+  if (a.jobId === b.jobId) return 0;
+  return a.jobId > b.jobId ? -1 : 1;
+};
 
 export interface LeaseState {
   readonly cancelRequested: boolean;
@@ -372,6 +413,107 @@ export class JobStore {
       }
     }
     return found;
+  }
+
+  /**
+   * Jobs of `statuses` across all users, newest first, from the sparse status index: each
+   * status is spread over STATUS_SHARDS partitions (no hot key), so a page is a k-way merge
+   * of one descending Query per partition, and the page's `resume` holds each partition's
+   * own position. The index is keys only: each merged run of entries is completed with one
+   * BatchGetItem (0.5 read units a job of ≤ 4 KB); the job read decides, so an entry the
+   * index has not caught up with (the job moved on, or expired) is skipped, and a job is
+   * listed only under the status it has now. At most `examineBudget` entries are examined:
+   * a rare filter answers a short page with a way to continue rather than reading on.
+   * Cost: a page of one status is at most 8 Queries (keys of ~150 bytes, ≤ 100 a Query:
+   * 0.5 to 2 read units each; a partition read to its end is not queried again) plus 0.5
+   * read units per job read; every status (32 partitions) is four times the Queries.
+   */
+  async searchByStatus(search: StatusSearch): Promise<StatusSearchPage> {
+    const partitions = search.statuses.flatMap((status) => {
+      if (!STATUS_INDEXED.includes(status)) throw new Error(`The status index holds no ${status} jobs`);
+      return this.statusPartitions(status).map((partition) => ({ status, partition }));
+    });
+    const progress: PartitionProgress[] = [...(search.resume ?? partitions.map(() => 'start' as const))];
+    if (progress.length !== partitions.length) {
+      throw new Error(`Expected ${partitions.length} partition positions, got ${progress.length}`);
+    }
+    const budget = search.examineBudget ?? LIST_EXAMINE_BUDGET;
+    // All of a page may sit in one partition; keys are small, so reading as many from each costs little.
+    const keysPerQuery = Math.min(Math.max(search.limit, 25), BATCH_GET_KEYS);
+    const merge = new NewestFirstMerge(
+      partitions.map(({ partition }, index) =>
+        this.statusIndexSource(partition, progress[index] ?? 'start', keysPerQuery),
+      ),
+      newestFirst,
+    );
+    const jobs: JobRecord[] = [];
+    const now = this.clock();
+    let examined = 0;
+    for (;;) {
+      const needed = search.limit - jobs.length;
+      const wanted = search.matches ? Math.min(Math.max(needed * 2, 25), BATCH_GET_KEYS) : needed;
+      const batch = await merge.take(Math.min(wanted, budget - examined));
+      const found = await this.getMany(batch.map(({ entry }) => entry.jobId));
+      // Partitions with entries merged but not taken: the page filled before them.
+      const untaken = new Set<number>();
+      for (const { source, entry } of batch) {
+        if (jobs.length === search.limit) {
+          untaken.add(source);
+          continue;
+        }
+        examined += 1;
+        progress[source] = entry;
+        const job = found.get(entry.jobId);
+        if (!job || isExpired(job, now) || job.status !== partitions[source]?.status) continue;
+        if (search.matches && !search.matches(job)) continue;
+        jobs.push(job);
+      }
+      if (merge.drained && untaken.size === 0) return { jobs };
+      if (jobs.length === search.limit || examined >= budget) {
+        return {
+          jobs,
+          resume: progress.map((position, index) =>
+            merge.isDrained(index) && !untaken.has(index) ? 'end' : position,
+          ),
+        };
+      }
+    }
+  }
+
+  /** One partition of the status index, newest first, read from `from` on. */
+  private statusIndexSource(
+    partition: string,
+    from: PartitionProgress,
+    keysPerQuery: number,
+  ): MergeSource<StatusIndexPosition> {
+    let startKey: Record<string, unknown> | undefined =
+      typeof from === 'object'
+        ? { GSI2PK: partition, GSI2SK: from.createdAt, ...keys.job(from.jobId) }
+        : undefined;
+    return {
+      exhausted: from === 'end',
+      readPage: async () => {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEX.status,
+            KeyConditionExpression: 'GSI2PK = :pk',
+            ExpressionAttributeValues: { ':pk': partition },
+            ScanIndexForward: false,
+            Limit: keysPerQuery,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        startKey = page.LastEvaluatedKey;
+        return {
+          entries: (page.Items ?? []).map((item) => ({
+            createdAt: String(item.GSI2SK),
+            jobId: String(item.PK).slice('JOB#'.length),
+          })),
+          more: startKey !== undefined,
+        };
+      },
+    };
   }
 
   private userIndexStartKey(partition: string, sortKey: string): Record<string, unknown> {

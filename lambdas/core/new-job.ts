@@ -1,44 +1,13 @@
 import { monotonicFactory } from 'ulidx';
-import * as z from 'zod';
 import { findJobType } from '../jobs/registry';
+import { MAX_ATTEMPTS_LIMIT, type SubmitRequest, submitRequestSchema } from './contract';
 import { ForbiddenError, ValidationError } from './errors';
 import type { JobRecord } from './job';
 import { jsonBoundsIssues } from './json-bounds';
-import {
-  MAX_PRIORITY_VALUE,
-  MIN_PRIORITY_VALUE,
-  PRIORITIES,
-  PRIORITY_VALUES,
-  priorityBand,
-} from './priority';
+import { PRIORITY_VALUES, priorityBand } from './priority';
 import { parseOrThrow } from './validation';
 
-export const MAX_ATTEMPTS_LIMIT = 25;
-
-/** One job as a client submits it (`POST /v1/jobs`, each element of a batch). */
-export const submitRequestSchema = z
-  .object({
-    type: z.string().min(1).max(100),
-    payload: z.record(z.string(), z.unknown()),
-    priority: z
-      .union([z.enum(PRIORITIES), z.number().int().min(MIN_PRIORITY_VALUE).max(MAX_PRIORITY_VALUE)])
-      .optional(),
-    delaySeconds: z.number().int().min(0).optional(),
-    runAt: z.iso.datetime({ offset: true }).optional(),
-    maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
-    correlationId: z.string().min(1).max(128).optional(),
-    entity: z
-      .object({ name: z.string().min(1).max(128), id: z.string().min(1).max(256) })
-      .strict()
-      .optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict()
-  .refine((request) => request.delaySeconds === undefined || request.runAt === undefined, {
-    message: 'give delaySeconds or runAt, not both',
-    path: ['runAt'],
-  });
-export type SubmitRequest = z.infer<typeof submitRequestSchema>;
+export { MAX_ATTEMPTS_LIMIT, type SubmitRequest, submitRequestSchema };
 
 const nextJobId = monotonicFactory();
 

@@ -1,24 +1,10 @@
 import type { SnapshotMark } from '../core/connection-store';
+import type { Push, PushType } from '../core/contract';
 import type { JobRecord } from '../core/job';
 import type { JobStatus } from '../core/job-status';
 import type { JobChange } from '../core/stream-image';
 
-export type PushType = 'job.status' | 'job.progress' | 'job.completed' | 'job.failed' | 'job.cancelled';
-
-/** A server → client frame of the WebSocket contract. */
-export interface Push {
-  readonly type: PushType;
-  readonly jobId: string;
-  readonly status: JobStatus;
-  readonly at: string;
-  /**
-   * The job's `version` after the change that calls for the push. Every push of one change
-   * shares it (one write, one version); a client drops a push whose version its snapshot
-   * already covers, and the notifier skips those for a subscriber it snapshotted.
-   */
-  readonly version: number;
-  readonly [field: string]: unknown;
-}
+export type { Push, PushType };
 
 const TERMINAL_PUSH: Partial<Record<JobStatus, PushType>> = {
   completed: 'job.completed',

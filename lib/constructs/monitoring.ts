@@ -1,8 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { PRIORITIES } from '../../lambdas/core/priority';
-import { ConfigurationError } from '../validation';
+import { ConfigurationError, requireEmailAddress } from '../validation';
 import type { JobApi } from './job-api';
 import type { PriorityQueues } from './priority-queues';
 import type { StreamConsumers } from './stream-consumers';
@@ -38,16 +43,35 @@ export interface MonitoringProps {
   readonly alarms?: AlarmSet;
   /** A CloudWatch dashboard of the same metrics ($3 a month). @default false */
   readonly dashboard?: boolean;
+  /**
+   * One address that gets every alarm and every recovery by e-mail, once it has followed the
+   * confirmation link SNS sends it. Other endpoints subscribe to `alarmTopic`.
+   * @default no subscription
+   */
+  readonly alarmEmail?: string;
 }
 
-/** The alarms an operator needs and, on request, a dashboard of the queue's health. */
+/**
+ * The alarms an operator needs, published to a topic a person subscribes to, and on request
+ * a dashboard of the queue's health.
+ */
 export class Monitoring extends Construct {
   /** Present when `dashboard` is set. */
   readonly dashboard: cloudwatch.Dashboard | undefined;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /**
+   * Every alarm publishes here when it fires and when it recovers (KMS-encrypted, TLS only).
+   * Subscribe e-mail, chat or paging endpoints to it.
+   */
+  readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
+    const alarmEmail =
+      props.alarmEmail === undefined ? undefined : requireEmailAddress(this, 'alarmEmail', props.alarmEmail);
+    this.alarmTopic = this.createAlarmTopic();
+    if (alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(alarmEmail));
+    const notify = new cloudwatchActions.SnsAction(this.alarmTopic);
     const ageSeconds = (props.oldestMessageAgeThreshold ?? Duration.minutes(15)).toSeconds();
     const iteratorMs = (props.iteratorAgeThreshold ?? Duration.minutes(5)).toMilliseconds();
     const retentionFraction = props.retentionAlarmFraction ?? 0.5;
@@ -69,6 +93,12 @@ export class Monitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
+      // The recovery too: most of these alarms stay in ALARM until someone acts (a dead letter
+      // waits to be redriven), and the OK message tells them it is over without a console.
+      // No INSUFFICIENT_DATA action: missing data counts as not breaching, so an alarm only
+      // reaches that state right after it is created.
+      created.addAlarmAction(notify);
+      created.addOkAction(notify);
       this.alarms.push(created);
       return created;
     };
@@ -184,5 +214,63 @@ export class Monitoring extends Construct {
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],
     });
+  }
+
+  /**
+   * CloudWatch can only publish to an encrypted topic whose key lets it use the key, which the
+   * AWS-managed `alias/aws/sns` never does; hence a key of our own ($1 a month) that allows
+   * CloudWatch alarms of this account and region only.
+   */
+  private createAlarmTopic(): sns.Topic {
+    const stack = Stack.of(this);
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
+    const cloudwatchService = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: `Encrypts the alarm notifications of ${stack.stackName}`,
+      enableKeyRotation: true,
+      // It protects only the messages SNS holds while delivering them: nothing stays encrypted
+      // under it once the topic is gone, so a destroyed stack should not keep paying for it.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsEncryptNotifications',
+        principals: [cloudwatchService],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOurAlarms,
+      }),
+    );
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      // The sender's name on the e-mails (at most 100 characters): which deployment is calling.
+      displayName: `${stack.stackName.slice(0, 93)} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+      // SHA256 signatures on the messages SNS delivers (the default is SHA1).
+      signatureVersion: '2',
+    });
+    // Any topic policy replaces SNS's default one, which is what let the account's alarms
+    // publish; enforceSSL adds one, so the alarms are named here.
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [cloudwatchService],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
+    return topic;
   }
 }

@@ -80,6 +80,20 @@ describe('HTTP API', () => {
     );
   });
 
+  test('the API function may query the status index by name (admin search and bulk retry), never scan or use index/*', () => {
+    const role = logicalId(template, 'AWS::IAM::Role', /^ApiHandlerRole[0-9A-F]{8}$/);
+    const statements = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+    const table = logicalId(template, 'AWS::DynamoDB::GlobalTable', /^JobsTable/);
+    const querying = statements.filter((statement) => [statement.Action].flat().includes('dynamodb:Query'));
+    expect(querying.flatMap((statement) => [statement.Resource].flat())).toContainEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/StatusJobs']],
+    });
+    expect(statements.flatMap((statement) => [statement.Action].flat())).not.toContain('dynamodb:Scan');
+    expect(JSON.stringify(statements)).not.toContain('/index/*');
+  });
+
   test('the user pool has an admin group and no self sign-up', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
     template.hasResourceProperties('AWS::Cognito::UserPool', {

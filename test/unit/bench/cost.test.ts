@@ -1,5 +1,10 @@
-import { displayName, lineItems, usageBetween, withoutIdle } from '../../../bench/cost';
-import { PLATFORM_LOG_BYTES_PER_INVOCATION, PRICES } from '../../../bench/prices';
+import { displayName, fixedMonthlyItems, lineItems, usageBetween, withoutIdle } from '../../../bench/cost';
+import {
+  IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE,
+  PLATFORM_LOG_BYTES_PER_INVOCATION,
+  PRICES,
+} from '../../../bench/prices';
+import type { Template } from '../../../local/template';
 import { UsageLedger, type UsageLine } from '../../../local/usage-ledger';
 
 const ledgerOf = (fill: (ledger: UsageLedger) => void): UsageLine[] => {
@@ -105,5 +110,56 @@ describe('usage arithmetic', () => {
   it('names a function without its CDK hash', () => {
     expect(displayName('ApiHandler8AD6A8DF')).toBe('ApiHandler');
     expect(displayName('Dispatch')).toBe('Dispatch');
+  });
+});
+
+describe('fixed monthly costs', () => {
+  const templateWith = (counts: Record<string, number>, resources: Template['Resources'] = {}): Template => ({
+    Resources: {
+      ...resources,
+      ...Object.fromEntries(
+        Object.entries(counts).flatMap(([type, count]) =>
+          Array.from({ length: count }, (_, index) => [`${type.replace(/\W/g, '')}${index}`, { Type: type }]),
+        ),
+      ),
+    },
+  });
+  const usdOf = (items: ReturnType<typeof fixedMonthlyItems>, prefix: string) =>
+    items.find((item) => item.item.startsWith(prefix))?.usd;
+
+  it('bills each customer-managed KMS key by the month, as alarms, dashboards and secrets', () => {
+    const items = fixedMonthlyItems(
+      templateWith({
+        'AWS::KMS::Key': 1,
+        'AWS::CloudWatch::Alarm': 12,
+        'AWS::CloudWatch::Dashboard': 1,
+        'AWS::SecretsManager::Secret': 1,
+        'AWS::SNS::Topic': 1,
+        'AWS::SNS::Subscription': 1,
+      }),
+    );
+    expect(usdOf(items, 'KMS keys (1')).toBe(PRICES.kms.keyPerMonth);
+    expect(usdOf(items, 'CloudWatch alarms (12)')).toBeCloseTo(12 * PRICES.cloudWatch.alarmPerMonth);
+    expect(usdOf(items, 'CloudWatch dashboards (1)')).toBe(PRICES.cloudWatch.dashboardPerMonth);
+    expect(usdOf(items, 'Secrets Manager secrets (1)')).toBe(PRICES.secretsManager.secretPerMonth);
+    // An idle topic and its subscriptions cost nothing.
+    expect(items.map((item) => item.item).join()).not.toMatch(/SNS/);
+  });
+
+  it('a stack without a key pays nothing for keys', () => {
+    expect(usdOf(fixedMonthlyItems(templateWith({})), 'KMS keys (0')).toBe(0);
+  });
+
+  it('models the empty receives of Lambda’s pollers on the work queues only', () => {
+    const mapping = (source: string) => ({
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: { EventSourceArn: { 'Fn::GetAtt': [source, 'Arn'] } },
+    });
+    const items = fixedMonthlyItems(
+      templateWith({}, { Low: mapping('QueuesLowQueue1234ABCD'), Stream: mapping('JobsTable1234ABCD') }),
+    );
+    expect(usdOf(items, 'SQS pollers (modeled: 1 mappings')).toBeCloseTo(
+      (IDLE_SQS_POLLS_PER_MAPPING_PER_MINUTE * 60 * 24 * 30 * PRICES.sqs.requestPerMillion) / 1e6,
+    );
   });
 });

@@ -1,4 +1,3 @@
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { streamFailureSchema } from '../../../lambdas/stream/replay-failed-batch';
@@ -37,7 +36,7 @@ test('a batch that used its retries is described to the on-failure queue as Lamb
       functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:StreamsDispatch',
     },
     failing as unknown as LocalFunction,
-    new DynamoDBStreamsClient({ region: 'us-east-1' }),
+    { call: () => Promise.reject(new Error('not read in this test')) },
     new SQSClient({ region: 'us-east-1' }),
     'us-east-1',
     () => undefined,
@@ -131,7 +130,7 @@ describe('parallelization lanes', () => {
         parallelizationFactor: 10,
       },
       target as unknown as LocalFunction,
-      new DynamoDBStreamsClient({ region: 'us-east-1' }),
+      { call: () => Promise.reject(new Error('not read in this test')) },
       new SQSClient({ region: 'us-east-1' }),
       'us-east-1',
       () => undefined,

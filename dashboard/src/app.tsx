@@ -1,8 +1,8 @@
+import { JobQueueClient } from 'jobqueue/client';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { DashboardConfig } from './config';
 import { AppContext } from './context';
 import { endSession, type Session } from './session';
-import { JobQueueClient } from './temporary-client';
 import { JobDetailView } from './views/job-detail-view';
 import { JobsView } from './views/jobs-view';
 import { QueuesView } from './views/queues-view';

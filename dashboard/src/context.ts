@@ -1,7 +1,7 @@
+import type { JobQueueClient } from 'jobqueue/client';
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import type { Session } from './session';
-import type { JobQueueClient } from './temporary-client';
 
 export interface AppContextValue {
   readonly client: JobQueueClient;

@@ -1,13 +1,15 @@
-import { JobQueueError } from './temporary-client';
+import { JobQueueApiError, JobQueueError, JobQueueNetworkError } from 'jobqueue/client';
 
-/** Every failure in words a person can act on: the contract's message first. */
+/** Every failure in words a person can act on: the contract's message, then its code. */
 export const describeError = (error: unknown): string => {
-  if (error instanceof JobQueueError) {
+  if (error instanceof JobQueueApiError) {
+    if (error.status === 401)
+      return 'Your sign-in has expired or is not valid: sign in again. (UNAUTHORIZED)';
     const wait = error.retryAfterSeconds ? ` Try again in ${error.retryAfterSeconds} s.` : '';
-    if (error.status === 401) return 'Your sign-in has expired or is not valid: sign in again.';
     return `${error.message}${wait} (${error.code})`;
   }
-  if (error instanceof TypeError) return `Could not reach the API: ${error.message}.`;
+  if (error instanceof JobQueueNetworkError) return `Could not reach the API: ${error.message}`;
+  if (error instanceof JobQueueError) return `${error.message} (${error.code})`;
   return error instanceof Error ? error.message : String(error);
 };
 

@@ -1,44 +1,68 @@
+import type { Job, JobFrame, WatchAllFrame } from 'jobqueue/client';
 import { useEffect, useRef } from 'preact/hooks';
 import { useApp } from './context';
-import type { Job, WatchEvent } from './temporary-client';
 
 /**
- * Follows `target` (a job id or 'all') over the WebSocket for as long as the component
- * lives; the client reconnects and catches up (a per-job subscription answers with a snapshot).
+ * Follows `target` (a job id or 'all') over the WebSocket while the component lives. The
+ * client reconnects with backoff and catches up (a job's watch starts again from a fresh
+ * snapshot); a watch of one job ends at its terminal frame, so `restartKey` starts a new
+ * one (e.g. after a retry).
  */
-export const useWatch = (target: string | undefined, onEvent: (event: WatchEvent) => void): void => {
+export const useWatch = (
+  target: string | undefined,
+  onFrame: (frame: WatchAllFrame) => void,
+  options: { restartKey?: unknown; onError?: (error: unknown) => void } = {},
+): void => {
   const { client } = useApp();
-  const handler = useRef(onEvent);
-  handler.current = onEvent;
+  const handlers = useRef({ onFrame, onError: options.onError });
+  handlers.current = { onFrame, onError: options.onError };
   useEffect(() => {
     if (!target) return;
     const controller = new AbortController();
     void (async () => {
       try {
-        for await (const event of client.watch(target, { signal: controller.signal })) {
+        const frames =
+          target === 'all'
+            ? client.watch('all', { signal: controller.signal })
+            : client.watch(target, { signal: controller.signal });
+        for await (const frame of frames) {
           if (controller.signal.aborted) break;
-          handler.current(event);
+          handlers.current.onFrame(frame);
         }
-      } catch {
-        // The page keeps its periodic refresh when the socket gives up.
+      } catch (error) {
+        // The views keep their periodic reads when the socket gives up.
+        if (!controller.signal.aborted) handlers.current.onError?.(error);
       }
     })();
     return () => controller.abort();
-  }, [client, target]);
+  }, [client, target, options.restartKey]);
 };
 
-/** A job with a push applied; a push whose version the job already has changes nothing. */
-export const applyEvent = (job: Job, event: WatchEvent): Job => {
-  if (event.type === 'job.snapshot' && event.job) return event.job;
-  if (event.jobId !== job.jobId) return job;
-  if (event.version !== undefined && job.version !== undefined && event.version <= job.version) return job;
+/**
+ * A job with a frame applied. Pushes of one change share its version, so only an older
+ * one is dropped (the client already drops what its snapshot covers).
+ */
+export const applyFrame = (job: Job, frame: WatchAllFrame): Job => {
+  if (frame.type === 'user.notification') return job;
+  if (frame.type === 'job.snapshot') return frame.job.jobId === job.jobId ? frame.job : job;
+  const push = frame as Extract<JobFrame, { jobId: string }>;
+  if (push.jobId !== job.jobId || push.version < job.version) return job;
   return {
     ...job,
-    ...(event.status ? { status: event.status } : {}),
-    ...(event.progress ? { progress: event.progress } : {}),
-    ...(event.items ? { items: event.items } : {}),
-    ...(event.result !== undefined ? { result: event.result } : {}),
-    ...(event.error ? { error: event.error } : {}),
-    ...(event.version !== undefined ? { version: event.version } : {}),
-  };
+    status: push.status,
+    version: push.version,
+    ...(push.progress ? { progress: push.progress } : {}),
+    ...(push.items ? { items: push.items } : {}),
+    ...(push.result !== undefined ? { result: push.result } : {}),
+    ...(push.error ? { error: push.error } : {}),
+    ...(push.estimatedCompletionAt ? { estimatedCompletionAt: push.estimatedCompletionAt } : {}),
+  } as Job;
 };
+
+/** The job id a frame is about, if any. */
+export const jobIdOfFrame = (frame: WatchAllFrame): string | undefined =>
+  frame.type === 'job.snapshot'
+    ? frame.job.jobId
+    : frame.type === 'user.notification'
+      ? undefined
+      : frame.jobId;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { JobQueueClient } from '../../client';
 import { api, eventually, stack } from './support/client';
 
 /**
@@ -48,20 +49,24 @@ const localToken = async (userId: string, admin = false): Promise<string> => {
   return ((await response.json()) as { token: string }).token;
 };
 
-const submitAs = async (userId: string, body: Record<string, unknown>) => {
-  const response = await fetch(`${stack().httpUrl}/v1/jobs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await localToken(userId)}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (response.status !== 202) throw new Error(`Submit failed: ${response.status} ${await response.text()}`);
-  return (await response.json()) as { jobId: string; status: string };
-};
+/** Submits through the typed client, as an application would. */
+const submitAs = async (
+  userId: string,
+  type: string,
+  payload: Record<string, unknown>,
+  delaySeconds?: number,
+) =>
+  new JobQueueClient({ url: stack().httpUrl, token: await localToken(userId) }).submit(
+    type,
+    payload,
+    delaySeconds ? { delaySeconds } : {},
+  );
 
 describeWithBrowser('dashboard in Chromium', () => {
   let browser: BrowserContext;
   let userDataDir: string;
   const pages: Page[] = [];
+  const live = new Map<Page, Promise<void>>();
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -89,6 +94,17 @@ describeWithBrowser('dashboard in Chromium', () => {
     pages.push(page);
     const failures: string[] = [];
     page.on('pageerror', (error) => failures.push(error.message));
+    // The page is live once its user-wide WebSocket subscription is confirmed.
+    live.set(
+      page,
+      new Promise((resolve) =>
+        page.on('websocket', (socket) =>
+          socket.on('framereceived', (frame) => {
+            if (String(frame.payload).includes('"scope":"user"')) resolve();
+          }),
+        ),
+      ),
+    );
     await page.goto(stack().dashboardUrl);
     await page.getByLabel('User id').fill(userId);
     if (admin) await page.getByLabel(/Administrator/).check();
@@ -115,9 +131,12 @@ describeWithBrowser('dashboard in Chromium', () => {
     page.on('request', (request) => {
       if (/\/v1\/jobs\?/.test(request.url())) listCalls.push(request.url());
     });
-    const job = await submitAs(USER, {
-      type: 'system.simulate',
-      payload: { durationMs: 1500, steps: 3, result: { answer: 42 } },
+    // Jobs submitted before the subscription reach the table by its periodic read only.
+    await live.get(page);
+    const job = await submitAs(USER, 'system.simulate', {
+      durationMs: 1500,
+      steps: 3,
+      result: { answer: 42 },
     });
     const status = statusIn(page, job.jobId);
     await status.waitFor({ timeout: 30_000 });
@@ -153,19 +172,24 @@ describeWithBrowser('dashboard in Chromium', () => {
     const page = await signIn(USER);
     // Counters are rolled up from the table's stream: give the previous test's job a moment.
     const row = page
-      .locator('table tbody tr')
+      .getByRole('table', { name: 'By type, whole range' })
+      .getByRole('row')
       .filter({ has: page.getByRole('rowheader', { name: 'system.simulate' }) });
     await eventually(
       async () => {
         await page.goto(`${stack().dashboardUrl}#/stats`);
         await page.reload();
         await page.getByRole('heading', { name: 'Stats' }).waitFor();
+        await page.waitForTimeout(500);
         return row.count();
       },
       (count) => count === 1,
       30_000,
       1000,
-    );
+    ).catch(async (error) => {
+      await page.screenshot({ path: path.join(ARTIFACTS, 'failed-stats.png'), fullPage: true });
+      throw error;
+    });
     expect(Number(await row.locator('td').first().textContent())).toBeGreaterThanOrEqual(1);
     await expect(
       page.getByRole('img', { name: 'Jobs completed per day, by type' }).locator('canvas').count(),
@@ -178,11 +202,7 @@ describeWithBrowser('dashboard in Chromium', () => {
 
   test('a delayed job is cancelled from its detail page', async () => {
     const page = await signIn(USER);
-    const job = await submitAs(USER, {
-      type: 'system.simulate',
-      payload: { durationMs: 10 },
-      delaySeconds: 600,
-    });
+    const job = await submitAs(USER, 'system.simulate', { durationMs: 10 }, 600);
     expect(job.status).toBe('delayed');
     await page.goto(`${stack().dashboardUrl}#/jobs/${job.jobId}`);
     const badge = page.locator('.facts [data-status]');

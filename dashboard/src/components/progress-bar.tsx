@@ -1,4 +1,4 @@
-import type { Job } from '../temporary-client';
+import type { Job } from 'jobqueue/client';
 
 export const ProgressBar = ({ job, label }: { job: Job; label: string }) => {
   const percent =

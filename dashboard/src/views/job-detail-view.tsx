@@ -1,11 +1,11 @@
+import type { ItemPage, Job, JobEvent } from 'jobqueue/client';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components/error-message';
 import { ProgressBar } from '../components/progress-bar';
 import { StatusBadge } from '../components/status-badge';
 import { useApp } from '../context';
 import { formatDuration, formatTime } from '../format';
-import { applyEvent, useWatch } from '../live';
-import type { Job, JobEvent, JobItem } from '../temporary-client';
+import { applyFrame, useWatch } from '../live';
 
 const CANCELLABLE = ['queued', 'delayed', 'processing', 'retrying'];
 const RETRYABLE = ['failed', 'cancelled'];
@@ -23,7 +23,9 @@ export const JobDetailView = ({ jobId }: { jobId: string }) => {
   const { client } = useApp();
   const [job, setJob] = useState<Job | undefined>();
   const [events, setEvents] = useState<JobEvent[]>([]);
-  const [items, setItems] = useState<{ items: JobItem[]; nextCursor: string | null } | undefined>();
+  const [items, setItems] = useState<ItemPage | undefined>();
+  // A watch ends with the job; a retry starts a new one.
+  const [watchGeneration, setWatchGeneration] = useState(0);
   const [error, setError] = useState<unknown>();
   const [actionError, setActionError] = useState<unknown>();
   const [notice, setNotice] = useState('');
@@ -41,7 +43,7 @@ export const JobDetailView = ({ jobId }: { jobId: string }) => {
   const loadItems = useCallback(
     async (cursor?: string) => {
       try {
-        const page = await client.items(jobId, cursor ? { cursor } : {});
+        const page = await client.itemsPage(jobId, cursor);
         setItems((current) =>
           cursor && current
             ? { items: [...current.items, ...page.items], nextCursor: page.nextCursor }
@@ -70,17 +72,26 @@ export const JobDetailView = ({ jobId }: { jobId: string }) => {
     void loadEvents();
   }, [client, jobId, loadEvents, loadItems]);
 
-  useWatch(jobId, (event) => {
-    if (event.type === 'error') {
-      return setError(new Error(`${String(event.message ?? 'Live updates failed.')} (${String(event.code)})`));
-    }
-    setJob((current) => (current ? applyEvent(current, event) : event.job));
-    if (event.type !== 'job.progress') {
-      // A status change adds a timeline entry: read it once the burst is over.
-      clearTimeout(eventsTimer.current);
-      eventsTimer.current = setTimeout(() => void loadEvents(), 250);
-    }
-  });
+  useWatch(
+    jobId,
+    (frame) => {
+      if (frame.type === 'user.notification') return;
+      // A job too large for a frame comes without payload or result: read it over HTTP.
+      if (frame.type === 'job.snapshot' && frame.truncated) {
+        void client.get(jobId).then(setJob, setError);
+      } else {
+        setJob((current) =>
+          current ? applyFrame(current, frame) : frame.type === 'job.snapshot' ? frame.job : current,
+        );
+      }
+      if (frame.type !== 'job.progress') {
+        // A status change adds a timeline entry: read it once the burst is over.
+        clearTimeout(eventsTimer.current);
+        eventsTimer.current = setTimeout(() => void loadEvents(), 250);
+      }
+    },
+    { restartKey: watchGeneration, onError: setError },
+  );
 
   const act = async (action: 'cancel' | 'retry') => {
     setBusy(true);
@@ -98,6 +109,7 @@ export const JobDetailView = ({ jobId }: { jobId: string }) => {
           : 'Job queued again.',
       );
       void loadEvents();
+      if (action === 'retry') setWatchGeneration((generation) => generation + 1);
     } catch (failure) {
       setActionError(failure);
     } finally {

@@ -1,13 +1,13 @@
+import { isFinished, type Job, type JobPage, type JobStatus, type WatchAllFrame } from 'jobqueue/client';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { JOB_STATUSES } from '../../../lambdas/core/job-status';
 import { ErrorMessage } from '../components/error-message';
 import { ProgressBar } from '../components/progress-bar';
 import { StatusBadge } from '../components/status-badge';
 import { useApp } from '../context';
 import { formatTime } from '../format';
-import { applyEvent, useWatch } from '../live';
-import type { Job, JobPage } from '../temporary-client';
+import { applyFrame, jobIdOfFrame, useWatch } from '../live';
 
-export const STATUSES = ['queued', 'delayed', 'processing', 'retrying', 'completed', 'failed', 'cancelled'];
 export const JOB_TYPES = [
   'system.simulate',
   'resume.extract',
@@ -31,6 +31,35 @@ interface Filters {
   userId: string;
 }
 
+/**
+ * A row that follows its job while it is unfinished: jobs submitted before the user-wide
+ * subscription (or by another user, for admins) get no pushes from it.
+ */
+const JobRow = ({ job, onFrame }: { job: Job; onFrame: (frame: WatchAllFrame) => void }) => {
+  useWatch(isFinished(job) ? undefined : job.jobId, onFrame);
+  return (
+    <tr data-job-id={job.jobId}>
+      <td>
+        <a href={`#/jobs/${job.jobId}`} class="mono">
+          {job.jobId}
+        </a>
+      </td>
+      <td>{job.type}</td>
+      <td>
+        <StatusBadge status={job.status} />
+      </td>
+      <td>{job.priority}</td>
+      <td>
+        <ProgressBar job={job} label={`Progress of ${job.jobId}`} />
+      </td>
+      <td>
+        {job.attempts ?? 0}/{job.maxAttempts ?? '?'}
+      </td>
+      <td>{formatTime(job.createdAt)}</td>
+    </tr>
+  );
+};
+
 /** Newest first, filtered and paged; rows follow their jobs live. */
 export const JobsView = () => {
   const { client, session } = useApp();
@@ -46,16 +75,18 @@ export const JobsView = () => {
   const load = useCallback(async () => {
     setLoading(true);
     try {
-      const query = {
+      const filter = {
         limit: PAGE_SIZE,
-        ...(filters.status ? { status: filters.status } : {}),
+        ...(filters.status ? { status: filters.status as JobStatus } : {}),
         ...(filters.type ? { type: filters.type } : {}),
-        ...(cursor ? { cursor } : {}),
       };
       const next =
         filters.allUsers && session.admin
-          ? await client.adminJobs({ ...query, ...(filters.userId ? { userId: filters.userId } : {}) })
-          : await client.listPage(query);
+          ? await client.adminJobsPage(
+              { ...filter, ...(filters.userId ? { userId: filters.userId } : {}) },
+              cursor,
+            )
+          : await client.listPage(filter, cursor);
       setPage(next);
       setError(undefined);
     } catch (failure) {
@@ -73,14 +104,18 @@ export const JobsView = () => {
     return () => clearInterval(timer);
   }, [load]);
 
-  useWatch('all', (event) => {
-    if (!event.jobId) return;
-    const known = page?.jobs.some((job) => job.jobId === event.jobId);
-    if (known) {
-      setPage((current) =>
-        current ? { ...current, jobs: current.jobs.map((job) => applyEvent(job, event)) } : current,
-      );
-    } else if (!cursor) {
+  const applyToPage = useCallback((frame: WatchAllFrame) => {
+    setPage((current) =>
+      current ? { ...current, jobs: current.jobs.map((job) => applyFrame(job, frame)) } : current,
+    );
+  }, []);
+
+  // New jobs: the user-wide subscription pushes the jobs submitted while it lives.
+  useWatch('all', (frame) => {
+    const jobId = jobIdOfFrame(frame);
+    if (!jobId) return;
+    if (page?.jobs.some((job) => job.jobId === jobId)) applyToPage(frame);
+    else if (!cursor) {
       // A job this page has not shown yet: on the first page, newest first, it belongs on top.
       clearTimeout(refreshTimer.current);
       refreshTimer.current = setTimeout(() => void load(), 300);
@@ -105,7 +140,7 @@ export const JobsView = () => {
             name="status"
           >
             <option value="">any</option>
-            {STATUSES.map((status) => (
+            {JOB_STATUSES.map((status) => (
               <option key={status} value={status}>
                 {status}
               </option>
@@ -174,25 +209,7 @@ export const JobsView = () => {
         </thead>
         <tbody>
           {page?.jobs.map((job: Job) => (
-            <tr key={job.jobId} data-job-id={job.jobId}>
-              <td>
-                <a href={`#/jobs/${job.jobId}`} class="mono">
-                  {job.jobId}
-                </a>
-              </td>
-              <td>{job.type}</td>
-              <td>
-                <StatusBadge status={job.status} />
-              </td>
-              <td>{job.priority}</td>
-              <td>
-                <ProgressBar job={job} label={`Progress of ${job.jobId}`} />
-              </td>
-              <td>
-                {job.attempts ?? 0}/{job.maxAttempts ?? '?'}
-              </td>
-              <td>{formatTime(job.createdAt)}</td>
-            </tr>
+            <JobRow key={job.jobId} job={job} onFrame={applyToPage} />
           ))}
           {!page && loading && (
             <tr>

@@ -1,30 +1,34 @@
+import type { DeadLetter, Priority, QueueEntry } from 'jobqueue/client';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { PRIORITIES } from '../../../lambdas/core/priority';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ErrorMessage } from '../components/error-message';
 import { useApp } from '../context';
 import { formatTime } from '../format';
-import type { Queue } from '../temporary-client';
 import { JOB_TYPES } from './jobs-view';
 
-const PRIORITIES = ['critical', 'high', 'normal', 'low'];
-
 type Pending =
-  | { kind: 'purge'; priority: string; count: number }
-  | { kind: 'redrive'; priority: string; count: number }
-  | { kind: 'retry'; status: string; type: string; priority: string; limit: number };
+  | { kind: 'purge'; priority: Priority; count: number }
+  | { kind: 'redrive'; priority: Priority; count: number }
+  | { kind: 'retry'; status: 'failed' | 'cancelled'; type: string; priority: '' | Priority; limit: number };
 
-type DeadLetters = { jobId: string | null; receiveCount: number; sentAt: string }[];
+type DeadLetters = DeadLetter[];
 
 /** Admins: depths per priority, pause and resume, the dead letters, bulk retry. */
 export const QueuesView = () => {
   const { client, session } = useApp();
-  const [queues, setQueues] = useState<Queue[] | undefined>();
+  const [queues, setQueues] = useState<QueueEntry[] | undefined>();
   const [error, setError] = useState<unknown>();
   const [actionError, setActionError] = useState<unknown>();
   const [notice, setNotice] = useState('');
   const [pending, setPending] = useState<Pending | undefined>();
-  const [peeked, setPeeked] = useState<{ priority: string; messages: DeadLetters } | undefined>();
-  const [retry, setRetry] = useState({ status: 'failed', type: '', priority: '', limit: 100 });
+  const [peeked, setPeeked] = useState<{ priority: Priority; messages: DeadLetters } | undefined>();
+  const [retry, setRetry] = useState<Omit<Extract<Pending, { kind: 'retry' }>, 'kind'>>({
+    status: 'failed',
+    type: '',
+    priority: '',
+    limit: 100,
+  });
 
   const load = useCallback(async () => {
     try {
@@ -46,8 +50,10 @@ export const QueuesView = () => {
     setActionError(undefined);
     setNotice('');
     try {
-      setNotice(await what());
+      const done = await what();
+      // The table shows the outcome by the time the notice announces it.
       await load();
+      setNotice(done);
     } catch (failure) {
       setActionError(failure);
     }
@@ -226,7 +232,9 @@ export const QueuesView = () => {
             Status
             <select
               value={retry.status}
-              onChange={(event) => setRetry({ ...retry, status: event.currentTarget.value })}
+              onChange={(event) =>
+                setRetry({ ...retry, status: event.currentTarget.value as 'failed' | 'cancelled' })
+              }
             >
               <option value="failed">failed</option>
               <option value="cancelled">cancelled</option>
@@ -250,7 +258,9 @@ export const QueuesView = () => {
             Priority
             <select
               value={retry.priority}
-              onChange={(event) => setRetry({ ...retry, priority: event.currentTarget.value })}
+              onChange={(event) =>
+                setRetry({ ...retry, priority: event.currentTarget.value as '' | Priority })
+              }
             >
               <option value="">any</option>
               {PRIORITIES.map((priority) => (

@@ -1,9 +1,9 @@
+import type { StatsView as Stats } from 'jobqueue/client';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components/error-message';
 import { LineChart, type Series } from '../components/line-chart';
 import { useApp } from '../context';
 import { formatDuration, utcDay } from '../format';
-import type { Stats } from '../temporary-client';
 
 const DAY_MS = 86_400_000;
 /** Each day is one request: a month keeps the page quick. */

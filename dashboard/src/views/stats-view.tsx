@@ -129,6 +129,7 @@ export const StatsView = () => {
                 x={charts.x}
                 series={charts.throughput}
                 format={formatCount}
+                integer
               />
               <h2>Average duration</h2>
               <LineChart

@@ -15,9 +15,12 @@ const newestChange = (entry: string): number => {
   if (!existsSync(entry)) return 0;
   const stats = statSync(entry);
   if (!stats.isDirectory()) return stats.mtimeMs;
-  return readdirSync(entry)
-    .filter((name) => name !== 'dist' && name !== 'node_modules')
-    .reduce((newest, name) => Math.max(newest, newestChange(path.join(entry, name))), stats.mtimeMs);
+  return (
+    readdirSync(entry)
+      .filter((name) => name !== 'dist' && name !== 'node_modules')
+      // Files only: the folder's own time moves when the build is swapped in next to the sources.
+      .reduce((newest, name) => Math.max(newest, newestChange(path.join(entry, name))), 0)
+  );
 };
 
 /** True when `dashboard/dist` is missing or older than a source it is built from. */

@@ -36,6 +36,8 @@ export interface CliContext {
   /** Asks a yes/no question on the terminal; false when nobody can answer. */
   readonly confirm: (question: string) => Promise<boolean>;
   readonly readFile: (file: string) => Promise<Uint8Array>;
+  /** What `--version` prints. */
+  readonly version: string;
   /** Aborts when the user presses Ctrl-C. */
   readonly interrupt: AbortSignal;
 }

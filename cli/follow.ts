@@ -130,6 +130,9 @@ export const followJob = async (
         if (options.signal?.aborted) break;
       }
     }
+  } catch (error) {
+    // Ctrl-C while a read was in flight: the same quiet stop as between frames.
+    if (!options.signal?.aborted) throw error;
   } finally {
     view?.stop();
   }

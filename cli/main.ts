@@ -1,5 +1,7 @@
 // The `jobqueue` command (bin/jobqueue.mjs runs this through tsx). See docs/client-and-cli.md.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import WebSocket from 'ws';
 import { JobQueueClient } from '../client';
@@ -46,6 +48,8 @@ export const main = async (argv: readonly string[], home: string): Promise<numbe
     confirm,
     readFile: (file) => readFile(file),
     interrupt: interrupt.signal,
+    version: (JSON.parse(readFileSync(path.join(home, 'package.json'), 'utf8')) as { version: string })
+      .version,
   };
   return runCli(argv, ctx);
 };

@@ -16,6 +16,7 @@ export const buildProgram = (ctx: CliContext, state: RunState): Command => {
     .option('--ws-url <url>', 'WebSocket URL (env JOBQUEUE_WS_URL; default: .local/stack.json)')
     .option('--token <jwt>', 'bearer token (env JOBQUEUE_TOKEN; locally: jobqueue token <user>)')
     .option('--json', 'machine output only: one JSON document on stdout, no bars or colours')
+    .version(ctx.version, '-V, --version')
     // Set before the commands: each subcommand inherits both.
     .exitOverride()
     .configureOutput({

@@ -71,6 +71,11 @@ export class FrameOrder {
     return true;
   }
 
+  /** Jobs any frame was passed for. */
+  seen(): Set<string> {
+    return new Set(this.marks.keys());
+  }
+
   /** Jobs seen and not finished yet: the ones a reconnecting `watch("all")` catches up on. */
   unfinished(): string[] {
     return [...this.marks.keys()].filter((jobId) => !this.finished.has(jobId));

@@ -85,11 +85,15 @@ export interface ItemPage {
   readonly nextCursor: string | null;
 }
 
-/** Body of `POST /v1/admin/jobs/retry`. */
+/**
+ * Body of `POST /v1/admin/jobs/retry`. Written from the contract while its route was built
+ * on another branch; its schema (lambdas/api/admin-jobs.ts) belongs in contract.ts.
+ */
 export interface BulkRetryRequest {
   readonly status: 'failed' | 'cancelled';
   readonly type?: string;
-  readonly priority?: Priority;
+  /** A band name matches the band, a number (1–20) the exact value. */
+  readonly priority?: Priority | number;
   /** 1–1000, default 100. */
   readonly limit?: number;
 }

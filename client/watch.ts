@@ -41,6 +41,12 @@ export interface WatchOptions {
    * replaced. Also keeps API Gateway's 10-minute idle timeout away. 0: never. @default 240000
    */
   readonly heartbeatMs?: number;
+  /**
+   * `watch("all")` only: jobs already in flight to follow too, each with a snapshot first
+   * (the user-wide subscription pushes only jobs submitted while it lives). A dashboard
+   * passes the unfinished jobs it shows.
+   */
+  readonly jobIds?: readonly string[];
 }
 
 /** How a watch opens its connections: a fresh URL (with a fresh token) for each. */
@@ -53,6 +59,7 @@ type Event =
   | { readonly kind: 'open'; readonly generation: number }
   | { readonly kind: 'close'; readonly generation: number }
   | { readonly kind: 'reconnect'; readonly generation: number }
+  | { readonly kind: 'subscribe-jobs'; readonly generation: number }
   | { readonly kind: 'message'; readonly generation: number; readonly data: unknown }
   | { readonly kind: 'heartbeat' }
   | { readonly kind: 'abort' };
@@ -109,6 +116,9 @@ const parseFrame = (data: unknown): unknown => {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** How long `watch("all")` waits for the server to confirm its user-wide subscription. */
+const SUBSCRIBED_WAIT_MS = 2000;
+
 /** Most jobs a reconnecting `watch("all")` subscribes to again one by one to catch up. */
 const MAX_CATCH_UP_JOBS = 100;
 
@@ -135,6 +145,9 @@ export async function* watchFrames(
   let answeredSinceOpen = false;
   let answeredSincePing = true;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  let subscribeJobsTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The connection (generation) whose job subscriptions were sent. */
+  let jobsSubscribed = 0;
 
   const onAbort = () => queue.push({ kind: 'abort' });
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -145,7 +158,10 @@ export async function* watchFrames(
     if (!socket) return;
     const closing = socket;
     socket = undefined;
-    closing.onopen = closing.onmessage = closing.onclose = closing.onerror = null;
+    // Handlers that ignore, not none: `ws` emits an error when a connecting socket is
+    // closed, and an error nobody listens to would end a Node process.
+    const ignore = () => undefined;
+    closing.onopen = closing.onmessage = closing.onclose = closing.onerror = ignore;
     try {
       closing.close(1000, 'done');
     } catch {
@@ -178,10 +194,28 @@ export async function* watchFrames(
   const subscribe = () => {
     if (!socket) return;
     if (!all) return socket.send(JSON.stringify({ action: 'subscribe', jobId: target }));
+    // The job subscriptions follow once the server confirms this one (subscribeJobs), or
+    // after a while regardless: the contract promises no confirmation.
     socket.send(JSON.stringify({ action: 'subscribe' }));
-    // The user-wide subscription pushes only jobs submitted while it lives: catch up on
-    // the unfinished ones seen before the drop with a snapshot each.
-    for (const jobId of order.unfinished().slice(-MAX_CATCH_UP_JOBS)) {
+    const current = generation;
+    subscribeJobsTimer = setTimeout(
+      () => queue.push({ kind: 'subscribe-jobs', generation: current }),
+      SUBSCRIBED_WAIT_MS,
+    );
+  };
+
+  /**
+   * `"all"`: the user-wide subscription pushes only jobs submitted while it lives; the jobs
+   * asked for, and the unfinished ones seen before a drop, catch up with a snapshot each.
+   * Sent after the server confirmed the user-wide one, so once a consumer has a snapshot,
+   * every job it submits from then on reaches it.
+   */
+  const subscribeJobs = () => {
+    if (!socket || jobsSubscribed === generation) return;
+    jobsSubscribed = generation;
+    const seen = order.seen();
+    const asked = (options.jobIds ?? []).filter((jobId) => !seen.has(jobId));
+    for (const jobId of [...asked, ...order.unfinished()].slice(-MAX_CATCH_UP_JOBS)) {
       socket.send(JSON.stringify({ action: 'subscribe', jobId }));
     }
   };
@@ -222,6 +256,7 @@ export async function* watchFrames(
       if (event.kind === 'open') subscribe();
       else if (event.kind === 'close') scheduleReconnect();
       else if (event.kind === 'reconnect') await connect();
+      else if (event.kind === 'subscribe-jobs') subscribeJobs();
       else {
         answeredSincePing = true;
         if (!answeredSinceOpen) {
@@ -241,6 +276,10 @@ export async function* watchFrames(
           }
           continue;
         }
+        if (all && frame.type === 'subscribed' && frame.scope === 'user') {
+          subscribeJobs();
+          continue;
+        }
         if (all && frame.type === 'user.notification') {
           yield frame as unknown as NotificationFrame;
           continue;
@@ -256,6 +295,7 @@ export async function* watchFrames(
     options.signal?.removeEventListener('abort', onAbort);
     if (heartbeat) clearInterval(heartbeat);
     if (reconnectTimer) clearTimeout(reconnectTimer);
+    if (subscribeJobsTimer) clearTimeout(subscribeJobsTimer);
     dropSocket();
   }
 }

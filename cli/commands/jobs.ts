@@ -2,22 +2,16 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Job, JobStatus, Priority, SubmitOptions } from '../../client';
 import { isFinished } from '../../client';
+import { JOB_STATUSES } from '../../lambdas/core/job-status';
+import { PRIORITIES } from '../../lambdas/core/priority';
 import { action, clientFor, connectionFor, globalsOf, type RunState, wholeNumber } from '../command-kit';
 import type { CliClient, CliContext } from '../context';
 import { CliError, EXIT, exitCodeOf } from '../exit-codes';
 import { barView, endLine, followJob, lineView } from '../follow';
 import { formatJob, formatTable, itemsText, json, progressText, statusText } from '../output';
 
-const PRIORITY_NAMES: readonly string[] = ['critical', 'high', 'normal', 'low'];
-const STATUSES: readonly string[] = [
-  'queued',
-  'delayed',
-  'processing',
-  'retrying',
-  'completed',
-  'failed',
-  'cancelled',
-];
+const PRIORITY_NAMES: readonly string[] = PRIORITIES;
+const STATUSES: readonly string[] = JOB_STATUSES;
 
 /** `--priority high` or `--priority 15` (1–20). */
 export const parsePriority = (text: string): Priority | number => {

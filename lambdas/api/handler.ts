@@ -23,6 +23,7 @@ import { health } from './health';
 import { type HttpEvent, type HttpResult, header, json, jsonBody, userOf } from './http';
 import { cancelJob, retryJob } from './job-actions';
 import { getJob, getJobEvents, listJobItems, listJobs } from './read-jobs';
+import { cleanJobs, deleteJob } from './remove-jobs';
 import type { RouteKey } from './route-table';
 import { submitBatch, submitJob, validateIdempotencyKey } from './submit-jobs';
 import { getWebhookSecret } from './webhook-secret';
@@ -106,6 +107,10 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
   'GET /v1/jobs/{jobId}': authenticated(async (event, user, deps) =>
     json(200, await getJob(jobId(event), user, deps)),
   ),
+  'DELETE /v1/jobs/{jobId}': authenticated(async (event, user, deps) => {
+    await deleteJob(jobId(event), user, deps);
+    return { statusCode: 204, headers: {} };
+  }),
   'GET /v1/jobs/{jobId}/events': authenticated(async (event, user, deps) =>
     json(200, await getJobEvents(jobId(event), user, deps)),
   ),
@@ -149,6 +154,11 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
   'POST /v1/admin/jobs/retry': authenticated(async (event, user, deps) => {
     requireAdmin(user); // before the body is read: a non-admin is told nothing about it
     return json(202, await retryJobs(jsonBody(event), user, deps));
+  }),
+  'POST /v1/admin/clean': authenticated(async (event, user, deps) => {
+    requireAdmin(user); // before the body is read: a non-admin is told nothing about it
+    const { statusCode, job } = await cleanJobs(jsonBody(event), submitContext(event, user), deps);
+    return json(statusCode, job);
   }),
 };
 

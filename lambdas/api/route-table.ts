@@ -4,7 +4,7 @@
  * through the `$default` route to the function, which answers 404 in the contract's shape.
  */
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway path template, e.g. `/v1/jobs/{jobId}`. */
   readonly path: string;
   /** false only for routes anyone may call without a token. */
@@ -17,6 +17,7 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/jobs/batch', authorized: true },
   { method: 'GET', path: '/v1/jobs', authorized: true },
   { method: 'GET', path: '/v1/jobs/{jobId}', authorized: true },
+  { method: 'DELETE', path: '/v1/jobs/{jobId}', authorized: true },
   { method: 'GET', path: '/v1/jobs/{jobId}/events', authorized: true },
   { method: 'GET', path: '/v1/jobs/{jobId}/items', authorized: true },
   { method: 'POST', path: '/v1/jobs/{jobId}/cancel', authorized: true },
@@ -32,6 +33,7 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/queues/{priority}/dlq/purge', authorized: true },
   { method: 'GET', path: '/v1/admin/jobs', authorized: true },
   { method: 'POST', path: '/v1/admin/jobs/retry', authorized: true },
+  { method: 'POST', path: '/v1/admin/clean', authorized: true },
 ] as const satisfies readonly RouteDefinition[];
 
 type RouteOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string }

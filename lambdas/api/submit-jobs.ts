@@ -11,6 +11,7 @@ import {
 } from '../core/errors';
 import type { JobRecord, JobView } from '../core/job';
 import { toJobView } from '../core/job';
+import { JobQueueClient, messageForWaitingJob } from '../core/job-queue-client';
 import { type CreateResult, type IdempotencyClaim } from '../core/job-store';
 import { newJob } from '../core/new-job';
 import { logger } from '../core/observability';
@@ -116,14 +117,39 @@ const outcomeOf = async (
 const watchStore = (deps: ApiDependencies) =>
   new ConnectionStore(deps.documentClient, deps.settings.tableName, deps.clock);
 
+/**
+ * Sends the first message of each job that may start now (queued, not delayed) before the
+ * job is saved, so it is on its priority's queue the moment it is accepted, instead of
+ * after its insert has gone through the table stream and the dispatcher — where a critical
+ * job waited behind a flood of other jobs' inserts. Sent first, a saved job can never lack
+ * its message; a save that fails leaves a message naming no job, which the worker drops
+ * once the API's invocation is surely over (`sentAt`, lambdas/worker/process-message.ts).
+ * A job whose message SQS refused is saved without `sentAtSubmit`: the dispatcher sends it.
+ */
+const sendAtSubmit = async (jobs: readonly JobRecord[], deps: ApiDependencies): Promise<JobRecord[]> => {
+  const startsNow = (job: JobRecord) => job.status === 'queued' && job.runAt === undefined;
+  const sentAt = deps.clock().toISOString();
+  const outgoing = jobs.filter(startsNow).map((job) => {
+    const first = messageForWaitingJob(job);
+    return { ...first, message: { ...first.message, sentAt } };
+  });
+  if (outgoing.length === 0) return [...jobs];
+  const queue = new JobQueueClient(deps.sqs, deps.settings.queueUrls, deps.clock);
+  const refused = new Set((await queue.send(outgoing)).map(({ message }) => message.jobId));
+  return jobs.map((job) =>
+    startsNow(job) && !refused.has(job.jobId) ? { ...job, sentAtSubmit: true } : job,
+  );
+};
+
 /** Saves a validated job, its payload in S3 first when too large for the item. */
 const save = async (job: JobRecord, deps: ApiDependencies, claim?: IdempotencyClaim) =>
   outcomeOf(await deps.store.create(await deps.claimCheck.prepareSubmission(job), claim), job, deps);
 
 /**
  * POST /v1/jobs. Validates, counts against the user's rate limit (an idempotent replay
- * does not count), and saves the job; the table stream enqueues it. Without an
- * Idempotency-Key that is one counter update and one put.
+ * does not count), sends a job that may start now to its queue and saves the job (a
+ * delayed one is enqueued from the table stream). Without an Idempotency-Key that is one
+ * counter update, one message and one put.
  */
 export const submitJob = async (
   body: unknown,
@@ -139,7 +165,8 @@ export const submitJob = async (
   }
   await deps.limiter.reserve(context.user.id, 1);
   await reserveDailyQuotas([job], context.user, deps);
-  const [toSave = job] = await bornWatched([job], context.user.id, watchStore(deps));
+  const watched = await bornWatched([job], context.user.id, watchStore(deps));
+  const [toSave = job] = await sendAtSubmit(watched, deps);
   return save(toSave, deps, claim);
 };
 
@@ -212,11 +239,12 @@ export const submitBatch = async (
     results[index] = { error: toErrorBody(error).body.error };
   };
   // Jobs of a user with a user-wide WebSocket subscription are born watched.
-  const toSave = await bornWatched(
+  const watched = await bornWatched(
     fresh.map(({ job }) => job),
     context.user.id,
     watchStore(deps),
   );
+  const toSave = await sendAtSubmit(watched, deps);
   if (context.idempotencyKey) {
     // Each entry's job goes in a transaction with its own key.
     await Promise.all(

@@ -4,16 +4,20 @@ import {
   type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandOutput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { eventsToDrop } from './item-size';
 import type { JobError, JobEvent, JobProgress, JobRecord, RedispatchMarker } from './job';
-import { canTransition, isTerminal, type JobStatus } from './job-status';
+import { canTransition, isTerminal, type JobStatus, TERMINAL_STATUSES } from './job-status';
 import { type MergeSource, NewestFirstMerge } from './newest-first-merge';
 import { INDEX, keys, STATUS_INDEXED, STATUS_SHARDS } from './table-keys';
 
@@ -121,6 +125,28 @@ const newestFirst = (a: StatusIndexPosition, b: StatusIndexPosition): number => 
   return a.jobId > b.jobId ? -1 : 1;
 };
 
+/** Which finished jobs a removal may take (each condition is checked by the delete itself). */
+export interface RemovalCondition {
+  /** The job's status must be this one (default: any finished status). */
+  readonly status?: JobStatus;
+  /** The job must have finished (`completedAt`, else `createdAt`) before this ISO time. */
+  readonly finishedBefore?: string;
+  /** The job must be of this type. */
+  readonly type?: string;
+}
+
+export type RemovalResult =
+  | { readonly ok: true; readonly job: JobRecord }
+  /** Not removed: `current` is the job as it is now (undefined when it is gone). */
+  | { readonly ok: false; readonly current?: JobRecord };
+
+/** A page of a sequential read (an index partition or the table) and where to continue. */
+export interface KeyedPage<T> {
+  readonly entries: T[];
+  /** Opaque position to pass back for the next page; undefined after the last page. */
+  readonly next?: Record<string, unknown>;
+}
+
 export interface LeaseState {
   readonly cancelRequested: boolean;
 }
@@ -158,6 +184,9 @@ export class UnprocessedWriteError extends Error {
     this.name = 'UnprocessedWriteError';
   }
 }
+
+/** Keys of rows in a job's partition (bulk items, event rows) deleted per Query page. */
+const PARTITION_PAGE = 100;
 
 /** Keeps one trim's update expression well under DynamoDB's 4 KB expression limit. */
 const MAX_EVENTS_DROPPED_PER_WRITE = 150;
@@ -199,8 +228,17 @@ export class JobStore {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  /** Saves a new job; with an idempotency claim, atomically with the claim. */
-  async create(job: JobRecord, idempotency?: IdempotencyClaim): Promise<CreateResult> {
+  /**
+   * Saves a new job; with an idempotency claim, atomically with the claim. A claim whose
+   * job was deleted (DELETE /v1/jobs/{jobId}) no longer names a job: the same key and body
+   * then create a new job, taking the claim over on the condition that the old job is
+   * still gone (as BullMQ's custom job ids are free again after `job.remove()`).
+   */
+  async create(
+    job: JobRecord,
+    idempotency?: IdempotencyClaim,
+    releasedJobId?: string,
+  ): Promise<CreateResult> {
     const item = jobItem(job);
     if (!idempotency) {
       await this.client.send(
@@ -227,21 +265,37 @@ export class JobStore {
                   expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_WINDOW_SECONDS,
                 },
                 // A claim past its window is as good as absent, even before TTL deletes it.
-                ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
-                ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
+                ConditionExpression: `attribute_not_exists(PK) OR expiresAt <= :now${releasedJobId ? ' OR jobId = :released' : ''}`,
+                ExpressionAttributeValues: {
+                  ':now': Math.floor(now.getTime() / 1000),
+                  ...(releasedJobId ? { ':released': releasedJobId } : {}),
+                },
               },
             },
             {
               Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
             },
+            ...(releasedJobId
+              ? [
+                  {
+                    ConditionCheck: {
+                      TableName: this.tableName,
+                      Key: keys.job(releasedJobId),
+                      ConditionExpression: 'attribute_not_exists(PK)',
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );
       return { outcome: 'created', job };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      const replay = await this.findIdempotentJob(idempotency);
-      if (replay) return replay;
+      const claim = await this.readClaim(idempotency);
+      if (claim.result) return claim.result;
+      // Taken over once at most: a second refusal is a real race, answered as before.
+      if (claim.releasedJobId && !releasedJobId) return this.create(job, idempotency, claim.releasedJobId);
       throw error;
     }
   }
@@ -306,6 +360,13 @@ export class JobStore {
 
   /** The job an idempotency key already points at, or undefined if the key is unused. */
   async findIdempotentJob(claim: IdempotencyClaim): Promise<CreateResult | undefined> {
+    return (await this.readClaim(claim)).result;
+  }
+
+  /** What a claim's key names: a replay or conflict, else nothing (`releasedJobId`: its job was deleted). */
+  private async readClaim(
+    claim: IdempotencyClaim,
+  ): Promise<{ result?: CreateResult; releasedJobId?: string }> {
     const now = this.clock();
     const { Item } = await this.client.send(
       new GetCommand({
@@ -314,14 +375,14 @@ export class JobStore {
         ConsistentRead: true,
       }),
     );
-    if (!Item || isExpired(Item, now)) return undefined;
-    if (Item.requestHash !== claim.requestHash) return { outcome: 'conflict' };
+    if (!Item || isExpired(Item, now)) return {};
+    if (Item.requestHash !== claim.requestHash) return { result: { outcome: 'conflict' } };
     const job = await this.get(String(Item.jobId));
-    if (!job) return undefined;
+    if (!job) return { releasedJobId: String(Item.jobId) };
     // The key is per user already; a job of someone else is never handed back, whatever
     // the key's item says (it answers as a reused key, revealing nothing of that job).
-    if (job.userId !== claim.userId) return { outcome: 'conflict' };
-    return { outcome: 'replayed', job };
+    if (job.userId !== claim.userId) return { result: { outcome: 'conflict' } };
+    return { result: { outcome: 'replayed', job } };
   }
 
   async get(jobId: string, options: { consistent?: boolean } = {}): Promise<JobRecord | undefined> {
@@ -727,6 +788,187 @@ export class JobStore {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
+  }
+
+  /** Jobs by id (eventually consistent), 100 a request; a job that is gone is absent. */
+  async getJobs(jobIds: readonly string[]): Promise<Map<string, JobRecord>> {
+    return this.getMany(jobIds);
+  }
+
+  /**
+   * Deletes a finished job's item in one conditional write: it must still be finished
+   * (completed, failed or cancelled — a retry that got there first wins) and match
+   * `condition`. Its user-index and status-index entries leave with it; the stream's
+   * REMOVE record counts nothing, so statistics keep the job. Costs one write unit per KB
+   * of the item plus one per index entry (a failed condition: one, and a read of the job).
+   * Bulk items and files are the caller's to remove next (removeJobRows, job-removal.ts).
+   */
+  async removeFinished(jobId: string, condition: RemovalCondition = {}): Promise<RemovalResult> {
+    const statuses = condition.status ? [condition.status] : TERMINAL_STATUSES;
+    if (!statuses.every(isTerminal))
+      throw new Error(`Only finished jobs can be removed, not ${condition.status}`);
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {};
+    const placeholders = statuses.map((status, index) => {
+      values[`:status${index}`] = status;
+      return `:status${index}`;
+    });
+    const conditions = ['attribute_exists(PK)', `#status IN (${placeholders.join(', ')})`];
+    if (condition.finishedBefore !== undefined) {
+      names['#completedAt'] = 'completedAt';
+      names['#createdAt'] = 'createdAt';
+      values[':before'] = condition.finishedBefore;
+      conditions.push(
+        '(#completedAt < :before OR (attribute_not_exists(#completedAt) AND #createdAt < :before))',
+      );
+    }
+    if (condition.type !== undefined) {
+      names['#type'] = 'type';
+      values[':type'] = condition.type;
+      conditions.push('#type = :type');
+    }
+    try {
+      const { Attributes } = await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.job(jobId),
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, job: toJobRecord(Attributes ?? {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        return { ok: false, current: await this.get(jobId) };
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes every row left in a removed job's partition (bulk items `ITEM#…`, any event
+   * rows), 100 keys a Query page and 25 a BatchWriteItem. Costs the Query's read of those
+   * rows (0.5 read units per 4 KB) and one write unit per row; a job without rows costs one
+   * empty Query (0.5 read units). Returns the rows deleted.
+   */
+  async removeJobRows(jobId: string): Promise<number> {
+    const { PK } = keys.job(jobId);
+    let removed = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': 'PK', '#sk': 'SK' },
+          ExpressionAttributeValues: { ':pk': PK },
+          ProjectionExpression: '#pk, #sk',
+          Limit: PARTITION_PAGE,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      // The job item itself goes only through removeFinished's condition.
+      const rows = (page.Items ?? []).filter((row) => row.SK !== keys.job(jobId).SK);
+      await this.deleteAll(rows.map((row) => ({ PK: row.PK, SK: row.SK })));
+      removed += rows.length;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return removed;
+  }
+
+  /** Deletes `rowKeys` with BatchWriteItem, 25 a request, unprocessed ones retried with backoff. */
+  private async deleteAll(rowKeys: readonly Record<string, unknown>[]): Promise<void> {
+    for (let offset = 0; offset < rowKeys.length; offset += BATCH_WRITE_ITEMS) {
+      let pending = rowKeys
+        .slice(offset, offset + BATCH_WRITE_ITEMS)
+        .map((Key) => ({ DeleteRequest: { Key } }));
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round === BATCH_WRITE_ROUNDS) throw new UnprocessedWriteError();
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
+        const response: BatchWriteCommandOutput = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      }
+    }
+  }
+
+  /**
+   * One page of a status-index partition's entries created before `before`, oldest first
+   * (the key condition reads only those: nothing newer is paid for). Keys only, ~150 bytes
+   * an entry: a page of 100 costs 0.5 to 2 read units. Entries lag their jobs (the index is
+   * eventually consistent): callers re-read each job.
+   */
+  async pageStatusPartitionBefore(
+    partition: string,
+    before: string,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<KeyedPage<string>> {
+    const page: QueryCommandOutput = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEX.status,
+        KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
+        ExpressionAttributeValues: { ':pk': partition, ':before': before },
+        ScanIndexForward: true,
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      entries: (page.Items ?? []).map((item) => String(item.PK).slice('JOB#'.length)),
+      ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
+    };
+  }
+
+  /**
+   * One page (up to 1 MB read) of a Scan of the whole table for finished jobs of `status`
+   * that finished before `finishedBefore` (`completedAt`, else `createdAt`), optionally of
+   * one type. The filter applies after the read: a Scan costs a read of every item of the
+   * table (0.5 read units per 4 KB, ≈ 128 read units a page), whatever matches. Only for
+   * jobs no index holds (completed ones); expired jobs (TTL pending) are left to TTL.
+   */
+  async scanFinishedPage(
+    condition: Required<Pick<RemovalCondition, 'status' | 'finishedBefore'>> & Pick<RemovalCondition, 'type'>,
+    startKey?: Record<string, unknown>,
+  ): Promise<KeyedPage<JobRecord>> {
+    const names: Record<string, string> = {
+      '#sk': 'SK',
+      '#status': 'status',
+      '#completedAt': 'completedAt',
+      '#createdAt': 'createdAt',
+    };
+    const values: Record<string, unknown> = {
+      ':job': keys.job('').SK,
+      ':status': condition.status,
+      ':before': condition.finishedBefore,
+    };
+    const filters = [
+      '#sk = :job',
+      '#status = :status',
+      '(#completedAt < :before OR (attribute_not_exists(#completedAt) AND #createdAt < :before))',
+    ];
+    if (condition.type !== undefined) {
+      names['#type'] = 'type';
+      values[':type'] = condition.type;
+      filters.push('#type = :type');
+    }
+    const page: ScanCommandOutput = await this.client.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        FilterExpression: filters.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const now = this.clock();
+    return {
+      entries: (page.Items ?? []).filter((item) => !isExpired(item, now)).map(toJobRecord),
+      ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
+    };
   }
 
   /** The partitions of the status index holding jobs of `status`, to read one by one. */

@@ -84,6 +84,11 @@ export interface JobRecord {
    * source passes only records of watched jobs. Set once, never a change of the job.
    */
   readonly watched?: boolean;
+  /**
+   * The API sent this job's first message itself, before saving it, so the dispatcher
+   * sends none for its insert (a critical job does not wait behind a flood in the stream).
+   */
+  readonly sentAtSubmit?: boolean;
   /** Set by the sweep when it re-sent the message of a job left waiting (see sweep-stranded-jobs.ts). */
   readonly redispatch?: RedispatchMarker;
 }
@@ -104,6 +109,7 @@ export type JobView = Omit<
   | 'leaseUntil'
   | 'events'
   | 'watched'
+  | 'sentAtSubmit'
   | 'expiresAt'
   | 'submittedByAdmin'
   | 'payloadRef'

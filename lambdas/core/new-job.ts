@@ -82,6 +82,13 @@ export const newJob = (body: unknown, options: NewJobOptions): JobRecord => {
     typeof request.priority === 'number'
       ? request.priority
       : PRIORITY_VALUES[request.priority ?? type.defaultPriority];
+  // A system type runs on its own band's worker, the one granted what it needs (e.g.
+  // system.cleanup's Scan and file deletes are the low worker's only).
+  if (type.system && priorityBand(priorityValue) !== type.defaultPriority) {
+    throw new ValidationError(`${type.name} runs at ${type.defaultPriority} priority.`, [
+      { field: 'priority', message: `must be in the ${type.defaultPriority} band for a system job type` },
+    ]);
+  }
   const createdAt = options.now.toISOString();
   const jobId = nextJobId(nowMs);
   const delayed = runAtMs > nowMs;

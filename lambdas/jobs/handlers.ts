@@ -10,3 +10,4 @@ export const renderPdfJob = async () => (await import('./pdf-render')).renderPdf
 export const sendEmail = async () => (await import('./email-send')).sendEmail;
 export const syncEntity = async () => (await import('./data-sync')).syncEntity;
 export const rollup = async () => (await import('./analytics-rollup')).rollup;
+export const cleanup = async () => (await import('./system-cleanup')).cleanup;

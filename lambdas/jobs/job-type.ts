@@ -34,6 +34,11 @@ export interface JobContext<Payload> {
   readonly correlationId?: string;
   /** Aborted at the type's timeout, on a cancel request, or before the function's own deadline. */
   readonly signal: AbortSignal;
+  /**
+   * When `signal` aborts for time (epoch ms): the type's timeout or, earlier, the function's
+   * own deadline. Long handlers stop before it to record what they did. @default unknown
+   */
+  readonly deadlineAt?: number;
   /** Records progress; writes are coalesced, so calling it often is cheap. */
   progress(update: ProgressUpdate): Promise<void>;
   readonly logger: JobLogger;
@@ -91,6 +96,13 @@ export interface JobTypeDefinition<Payload = unknown> {
    * before the job is queued, so the handler can tell whether it is still the newest.
    */
   readonly supersedes?: (payload: Payload, userId: string) => { key: string; version: number };
+  /**
+   * Keys of the files a job of this type writes to the bucket as its own output (never the
+   * user's uploads, nor anything other jobs share): removing the job removes them.
+   * Deleting a key that was never written is a no-op, so list every key it may write.
+   * @default none
+   */
+  readonly outputKeys?: (job: { readonly jobId: string; readonly userId: string }) => readonly string[];
   /** Loads the handler lazily, so a worker only evaluates the code of the types it runs. */
   readonly load: () => Promise<JobHandler<Payload>>;
 }

@@ -68,3 +68,11 @@ export const pdfRenderSchema = z.discriminatedUnion('template', [
   z.object({ template: z.literal('report'), data: reportData }).strict(),
 ]);
 export type PdfRenderPayload = z.infer<typeof pdfRenderSchema>;
+
+export const PDF_TEMPLATES = ['resume', 'report'] as const satisfies readonly PdfRenderPayload['template'][];
+
+/** Where a pdf.render job stores its file: it depends only on the job (a retry overwrites). */
+export const renderedFileKey = (
+  job: { readonly jobId: string; readonly userId: string },
+  template: PdfRenderPayload['template'],
+): string => `results/rendered/${job.userId}/${job.jobId}/${template}.pdf`;

@@ -4,7 +4,12 @@ import type * as z from 'zod';
 import { readConfig } from '../core/config';
 import { s3Client } from '../core/s3-client';
 import type { JobContext } from './job-type';
-import type { PdfRenderPayload, reportData, resumeData } from './pdf-render-schema';
+import {
+  type PdfRenderPayload,
+  renderedFileKey,
+  type reportData,
+  type resumeData,
+} from './pdf-render-schema';
 
 /** How long the download link of a rendered PDF stays valid. */
 const DOWNLOAD_URL_SECONDS = 3600;
@@ -123,7 +128,7 @@ export const renderPdfJob = async (context: JobContext<PdfRenderPayload>) => {
   await context.progress({ percent: 10, stage: 'rendering' });
   const { bytes, pages } = await renderPdf(context.payload, context.signal);
   await context.progress({ percent: 70, stage: 'storing', message: `${pages} page(s)` });
-  const fileKey = `results/rendered/${context.userId}/${context.jobId}/${context.payload.template}.pdf`;
+  const fileKey = renderedFileKey(context, context.payload.template);
   await s3Client.send(
     new PutObjectCommand({
       Bucket: config.bucketName,

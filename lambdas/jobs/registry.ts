@@ -3,8 +3,9 @@ import { ForbiddenError } from '../core/errors';
 import { syncEntityKey } from './data-sync-key';
 import { allowedRecipientDomains, recipientsOf, requireAllowedRecipients } from './email-policy';
 import { defineJobType, type JobTypeDefinition } from './job-type';
-import { pdfRenderSchema } from './pdf-render-schema';
+import { PDF_TEMPLATES, pdfRenderSchema, renderedFileKey } from './pdf-render-schema';
 import { requireOwnUpload } from './resume/uploads';
+import { cleanupPayloadSchema } from './system-cleanup-payload';
 import { webhookUrlSchema } from './webhook-address';
 
 /** An upload key as `POST /v1/uploads` returns it. */
@@ -112,6 +113,7 @@ const definitions: readonly JobTypeDefinition[] = [
     timeoutSeconds: 30,
     backoff: DEFAULT_BACKOFF,
     schema: pdfRenderSchema,
+    outputKeys: (job) => PDF_TEMPLATES.map((template) => renderedFileKey(job, template)),
     load: async () => (await handlers()).renderPdfJob(),
   }),
   defineJobType({
@@ -171,6 +173,16 @@ const definitions: readonly JobTypeDefinition[] = [
       })
       .strict(),
     load: async () => (await handlers()).rollup(),
+  }),
+  defineJobType({
+    name: 'system.cleanup',
+    system: true,
+    defaultPriority: 'low',
+    maxAttempts: 3,
+    timeoutSeconds: 300,
+    backoff: DEFAULT_BACKOFF,
+    schema: cleanupPayloadSchema,
+    load: async () => (await handlers()).cleanup(),
   }),
 ];
 

@@ -13,11 +13,13 @@ const isWaiting = (status: JobStatus | undefined) =>
  * The message a change calls for, if any: a job that starts waiting (new, due again after
  * a failure, re-queued by the retry route) needs one for its next attempt. A job that was
  * already waiting has its message out: `delayed → queued` is the worker holding the
- * delayed job's message taking that step itself while claiming it.
+ * delayed job's message taking that step itself while claiming it; so has a new job the
+ * API sent itself (`sentAtSubmit`).
  */
 export const messageFor = (change: JobChange): OutgoingMessage | undefined => {
   const job = change.newJob;
   if (!job || !isWaiting(job.status)) return undefined;
+  if (change.eventName === 'INSERT' && job.sentAtSubmit === true) return undefined;
   if (!isDispatchedChange(change.eventName, change.oldJob?.status, job.status)) return undefined;
   return messageForWaitingJob(job);
 };

@@ -81,6 +81,14 @@ const DEADLINE_SAFETY_MS = 10_000;
 /** A message put back until its lease's end comes back this much later, so the lease has ended. */
 const LEASE_END_MARGIN_SECONDS = 1;
 
+/** Reads of a job whose message was sent before its save, spaced out (about a second in all). */
+const SAVE_AT_SUBMIT_RETRIES_MS = [50, 150, 300, 500] as const;
+/**
+ * Past this age a message sent at submit names a job that will never be saved: the API
+ * function that sent it times out after 29 s; the rest is a margin for its clock.
+ */
+const SAVE_AT_SUBMIT_HORIZON_MS = 60_000;
+
 type Abort = { readonly reason: 'TIMEOUT' | LeaseLossReason };
 
 /**
@@ -113,7 +121,11 @@ export const processJobMessage = async (
   } else {
     job = await deps.store.get(message.jobId);
   }
-  if (!job) return 'gone';
+  if (!job) {
+    const saved = await awaitSaveAtSubmit(message, deps, budget);
+    if (saved === 'held' || saved === 'gone') return saved;
+    job = saved;
+  }
   const now = deps.clock();
   const belongs = attemptOfMessage(job, message);
   if (belongs === 'running') return recoverRunning(job, deps, budget, now);
@@ -146,6 +158,36 @@ export const processJobMessage = async (
   const claimed = await claimAttempt(deps.store, job, message, startedAt, timing.leaseMs);
   if (!claimed) return 'stale';
   return run(claimed, deps, budget);
+};
+
+/**
+ * The API sends a job's first message before it saves the job (submit-jobs.ts), so the
+ * message can outrun the save by a few milliseconds, and a save that failed leaves a
+ * message naming no job. Such a message (`sentAt`) waits for its job: read again a few
+ * times over about a second, then put back until the API's invocation that sent it is
+ * surely over (its 29 s timeout and a margin for clocks); after that a job can no longer
+ * appear, and the message is dropped. A message without `sentAt` names a job that was
+ * saved before it was sent: no job means gone.
+ */
+const awaitSaveAtSubmit = async (
+  message: JobMessage,
+  deps: WorkerDependencies,
+  budget: InvocationBudget,
+): Promise<JobRecord | 'held' | 'gone'> => {
+  if (!message.sentAt) return 'gone';
+  const ageMs = () => deps.clock().getTime() - Date.parse(message.sentAt as string);
+  for (const waitMs of SAVE_AT_SUBMIT_RETRIES_MS) {
+    if (ageMs() >= SAVE_AT_SUBMIT_HORIZON_MS) return 'gone';
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const job = await deps.store.get(message.jobId);
+    if (job) return job;
+  }
+  const leftMs = SAVE_AT_SUBMIT_HORIZON_MS - ageMs();
+  if (leftMs <= 0) return 'gone';
+  // Without a way to put it back, fail the message: it returns after its visibility timeout.
+  if (!budget.putBack) throw new Error('The job of a message sent at submit is not saved yet');
+  await budget.putBack(Math.ceil(leftMs / 1000));
+  return 'held';
 };
 
 /**
@@ -253,6 +295,7 @@ const run = async (
     1000,
   );
   const deadline = setTimeout(() => abort('TIMEOUT'), deadlineMs);
+  const deadlineAt = Date.now() + deadlineMs;
   // The claim wrote the status and the lease: progress is coalesced from there on.
   const claimedAt = job.startedAt ? new Date(job.startedAt) : deps.clock();
   const lease = new AttemptLease(
@@ -278,6 +321,7 @@ const run = async (
       idempotencyKey: `${job.jobId}:${attempt}`,
       correlationId: job.correlationId,
       signal: controller.signal,
+      deadlineAt: deadlineAt,
       progress: (update) => lease.progress(update),
       logger,
     }).then(

@@ -119,6 +119,14 @@ export class FileStore extends Construct {
     ];
   }
 
+  /**
+   * Removing jobs (DELETE /v1/jobs/{jobId}, system.cleanup): delete a job's own files,
+   * which live under results/ and payloads/ only — never uploads.
+   */
+  grantJobFileRemoval(grantee: IGrantable): iam.Grant {
+    return this.grantObjects(grantee, ['s3:DeleteObject'], [RESULTS, PAYLOADS]);
+  }
+
   private grantObjects(grantee: IGrantable, actions: string[], prefixes: string[]): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
       grantee,

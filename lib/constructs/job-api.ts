@@ -127,6 +127,7 @@ export class JobApi extends Construct {
     });
     props.table.grantReadWriteData(this.handler);
     props.files.grantApiAccess(this.handler);
+    props.files.grantJobFileRemoval(this.handler);
     props.queues.grantReadAttributes(this.handler);
     // Admin routes: pause/resume the workers, peek at, redrive and purge dead letters.
     props.workers.grantPauseResume(this.handler);
@@ -152,7 +153,11 @@ export class JobApi extends Construct {
         props.corsAllowOrigins && props.corsAllowOrigins.length > 0
           ? {
               allowOrigins: props.corsAllowOrigins,
-              allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST],
+              allowMethods: [
+                apigwv2.CorsHttpMethod.GET,
+                apigwv2.CorsHttpMethod.POST,
+                apigwv2.CorsHttpMethod.DELETE,
+              ],
               allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
               exposeHeaders: ['retry-after'],
               maxAge: Duration.hours(1),

@@ -128,6 +128,18 @@ export class JobTable extends Construct {
     });
   }
 
+  /**
+   * Scans of the table itself (no index): for system.cleanup, which finds completed jobs
+   * (in no index) by reading the whole table, page by page.
+   */
+  grantScan(grantee: IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Scan'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
   /** Item reads and queries. */
   grantReadData(grantee: IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: READ_ACTIONS, resourceArns: this.resourceArns });

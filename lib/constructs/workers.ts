@@ -163,6 +163,12 @@ export class Workers extends Construct {
       props.webhookSecret.grantRead(worker);
       props.table.grantReadWriteData(worker);
       props.files.grantWorkerAccess(worker);
+      if (priority === findJobType('system.cleanup')?.defaultPriority) {
+        // system.cleanup (a system type: always at its own priority) removes jobs with their
+        // files and scans the table for completed ones.
+        props.table.grantScan(worker);
+        props.files.grantJobFileRemoval(worker);
+      }
       // Long delays are chained by re-sending into the job's priority queue.
       props.queues.grantSend(worker);
       // The event source grants the worker sqs:ChangeMessageVisibility on its own queue (and

@@ -160,4 +160,5 @@ const isDefinition = (input: string) =>
     'lambdas/jobs/data-sync-key.ts',
     'lambdas/jobs/webhook-address.ts',
     'lambdas/jobs/resume/uploads.ts',
+    'lambdas/jobs/system-cleanup-payload.ts',
   ].includes(input);

@@ -43,13 +43,19 @@ describe('offloaded payloads (payloads/ in the file bucket)', () => {
     expect(holders.filter((id) => !/^(ApiHandler|Workers(Critical|High|Normal|Low)Worker)/.test(id))).toEqual(
       [],
     );
-    for (const id of holders) expect(granted[id]).toEqual(['s3:GetObject', 's3:PutObject']);
+    // Removing jobs (the API's DELETE, the low worker's system.cleanup) also deletes them.
+    for (const id of holders)
+      expect(granted[id]).toEqual(
+        /^(ApiHandler|WorkersLowWorker)/.test(id)
+          ? ['s3:DeleteObject', 's3:GetObject', 's3:PutObject']
+          : ['s3:GetObject', 's3:PutObject'],
+      );
   });
 
-  test('the API reads offloaded results but never writes them', () => {
+  test("the API reads offloaded results and deletes a removed job's, but never writes them", () => {
     const granted = s3ActionsOn('results/');
     const api = Object.keys(granted).find((id) => id.startsWith('ApiHandler'));
-    expect(api && granted[api]).toEqual(['s3:GetObject']);
+    expect(api && granted[api]).toEqual(['s3:DeleteObject', 's3:GetObject']);
   });
 
   test('payload objects expire by a lifecycle rule (60 days by default)', () => {

@@ -47,8 +47,12 @@ const templateResourceId = (type: string, prefix: string): string => {
   return id;
 };
 
-/** Submits a job and takes its message out of the queue, as a lost dispatch would leave it. */
-const strandedJob = async (): Promise<{ jobId: string; messageBody: string }> => {
+/**
+ * Submits a job and takes its message out of the queue, as a lost dispatch would leave it.
+ * With `delaySeconds` the job is delayed, so its message comes from the dispatcher (the
+ * table stream) rather than from the API at submit.
+ */
+const strandedJob = async (delaySeconds?: number): Promise<{ jobId: string; messageBody: string }> => {
   const queueUrl = stack().queues[PRIORITY]?.url as string;
   const client = sqs();
   expect((await api('POST', `/v1/queues/${PRIORITY}/pause`, { user: 'admin' })).status).toBe(200);
@@ -59,6 +63,7 @@ const strandedJob = async (): Promise<{ jobId: string; messageBody: string }> =>
       type: 'system.simulate',
       priority: PRIORITY,
       payload: { durationMs: 10 },
+      ...(delaySeconds === undefined ? {} : { delaySeconds }),
     });
     // Others' messages stay invisible until ours is found, so each is received only once
     // here (one receive more towards its DLQ), then they are all put straight back.
@@ -138,10 +143,12 @@ const insertRecordOf = async (jobId: string) => {
 };
 
 test('a job whose dispatch failed is queued again when its on-failure record is replayed', async () => {
-  const { jobId } = await strandedJob();
-  // Stranded: nothing moves it.
+  // A delayed job: its message is the dispatcher's (a job that may start at once is sent by
+  // the API at submit, so no dispatch of its insert can fail).
+  const { jobId } = await strandedJob(1);
+  // Stranded: due, but nothing moves it.
   await sleep(3000);
-  expect((await getJob(USER, jobId)).status).toBe('queued');
+  expect((await getJob(USER, jobId)).status).toBe('delayed');
 
   const { streamArn, shardId, sequenceNumber } = await insertRecordOf(jobId);
   const failureQueue = await sqs().send(

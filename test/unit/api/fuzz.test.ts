@@ -8,6 +8,7 @@ import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   type GetCommandInput,
@@ -92,10 +93,12 @@ const arrange = ({ status, tableRefusesWrites }: World) => {
     dynamo.on(PutCommand).rejects(refusal());
     dynamo.on(TransactWriteCommand).rejects(refusal());
     dynamo.on(UpdateCommand).rejects(refusal());
+    dynamo.on(DeleteCommand).rejects(refusal());
   } else {
     dynamo.on(PutCommand).resolves({});
     dynamo.on(TransactWriteCommand).resolves({});
     dynamo.on(UpdateCommand).resolves({ Attributes: structuredClone(job) });
+    dynamo.on(DeleteCommand).resolves({ Attributes: structuredClone(job) });
   }
 };
 

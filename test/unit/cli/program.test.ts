@@ -53,6 +53,7 @@ const setup = (
     confirm,
     readFile: async (file) => new TextEncoder().encode(readFileSync(file, 'utf8')),
     interrupt: new AbortController().signal,
+    version: '9.9.9',
   };
   const run = (...argv: string[]) => runCli(argv, ctx);
   return { run, out: () => out.join(''), err: () => err.join(''), connections, confirm, cwd };
@@ -244,6 +245,12 @@ describe('errors and confirmations', () => {
     expect(await cli.run('dlq', 'purge', 'low', '--yes')).toBe(0);
     expect(purge).toHaveBeenCalledWith('low');
     expect(cli.out()).toBe('Purged 3 from the low dead-letter queue.\n');
+  });
+
+  test('--version prints the version and exits 0', async () => {
+    const cli = setup({});
+    expect(await cli.run('--version')).toBe(0);
+    expect(cli.out()).toBe('9.9.9\n');
   });
 
   test('unknown commands and priorities are usage errors (exit 2)', async () => {

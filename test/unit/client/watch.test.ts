@@ -191,6 +191,8 @@ describe('watch("all")', () => {
     first.drop();
     await until(() => FakeSocket.instances.length === 2);
     FakeSocket.latest().open();
+    await until(() => FakeSocket.latest().sent.length === 1);
+    FakeSocket.latest().receive({ type: 'subscribed', scope: 'user' });
     await until(() => FakeSocket.latest().sent.length === 2);
     expect(FakeSocket.latest().sent).toEqual([
       { action: 'subscribe' },
@@ -209,6 +211,51 @@ describe('watch("all")', () => {
     await watch.done;
     expect(FakeSocket.latest().closed).toBe(true);
   });
+});
+
+test('watch("all") with jobIds subscribes to those jobs too, and after a drop only to the unfinished ones', async () => {
+  const { client } = clientWith();
+  const controller = new AbortController();
+  const watch = collect(client.watch('all', { signal: controller.signal, jobIds: ['JOB-A', 'JOB-B'] }));
+  await until(() => FakeSocket.instances.length === 1);
+  const first = FakeSocket.latest();
+  first.open();
+  await until(() => first.sent.length === 1);
+  first.receive({ type: 'subscribed', scope: 'user' });
+  await until(() => first.sent.length === 3);
+  expect(first.sent).toEqual([
+    { action: 'subscribe' },
+    { action: 'subscribe', jobId: 'JOB-A' },
+    { action: 'subscribe', jobId: 'JOB-B' },
+  ]);
+  first.receive({ type: 'job.snapshot', job: job({ jobId: 'JOB-A', status: 'processing', version: 4 }) });
+  first.receive({ type: 'job.snapshot', job: job({ jobId: 'JOB-B', status: 'completed', version: 9 }) });
+  await until(() => watch.frames.length === 2);
+  first.drop();
+  await until(() => FakeSocket.instances.length === 2);
+  const second = FakeSocket.latest();
+  second.open();
+  await until(() => second.sent.length === 1);
+  second.receive({ type: 'subscribed', scope: 'user' });
+  await until(() => second.sent.length === 2);
+  expect(second.sent).toEqual([{ action: 'subscribe' }, { action: 'subscribe', jobId: 'JOB-A' }]);
+  controller.abort();
+  await watch.done;
+});
+
+test('watch("all") subscribes to its jobs even if the server never confirms the user-wide subscription', async () => {
+  const { client } = clientWith();
+  const controller = new AbortController();
+  const watch = collect(client.watch('all', { signal: controller.signal, jobIds: ['JOB-A'] }));
+  await until(() => FakeSocket.instances.length === 1);
+  FakeSocket.latest().open();
+  await until(() => FakeSocket.latest().sent.length === 2, 3000);
+  expect(FakeSocket.latest().sent).toEqual([
+    { action: 'subscribe' },
+    { action: 'subscribe', jobId: 'JOB-A' },
+  ]);
+  controller.abort();
+  await watch.done;
 });
 
 describe('FrameOrder', () => {

@@ -58,6 +58,22 @@ describe('dispatch: the outbox', () => {
     expect(messageFor(modify(job({ status: 'failed', attempts: 3 }), job()))?.message.attempt).toBe(1);
   });
 
+  test('a new job the API sent itself at submit gets no second message; its stats still count', () => {
+    const sent = job({ sentAtSubmit: true });
+    expect(messageFor({ eventName: 'INSERT', newJob: sent })).toBeUndefined();
+    const delta = emptyStatsDelta();
+    addToStats(delta, { eventName: 'INSERT', newJob: sent });
+    expect([...delta.counters.values()].map((entry) => entry.deltas)).toEqual([{ submitted: 1 }]);
+  });
+
+  test('the mark is about the first message only: a retried job that was sent at submit is sent again', () => {
+    const failed = job({ status: 'failed', attempts: 3, sentAtSubmit: true });
+    expect(messageFor(modify(failed, job({ sentAtSubmit: true })))?.message.attempt).toBe(1);
+    const running = job({ status: 'processing', attempts: 1, sentAtSubmit: true });
+    const retrying = job({ status: 'retrying', attempts: 1, runAt: T1, sentAtSubmit: true });
+    expect(messageFor(modify(running, retrying))?.message.attempt).toBe(2);
+  });
+
   test.each([
     [
       'progress on a running job',

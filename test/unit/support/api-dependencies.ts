@@ -15,6 +15,26 @@ export const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012
 
 export const NOW = new Date('2026-11-23T10:15:30.000Z');
 
+/**
+ * An SQS client that accepts every SendMessageBatch without a network (the API sends a
+ * job's first message at submit) and passes other commands on. A test that mocks SQSClient
+ * with aws-sdk-client-mock replaces `send` itself, so its own answers apply.
+ */
+const sqsAcceptingSends = (): SQSClient => {
+  const client = new SQSClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) =>
+      context.commandName === 'SendMessageBatchCommand'
+        ? { output: { Successful: [], Failed: [], $metadata: {} }, response: {} }
+        : next(args),
+    { step: 'initialize', name: 'acceptSendsInTests' },
+  );
+  return client;
+};
+
 /** Real stores over SDK clients that the test mocks with aws-sdk-client-mock. */
 export const apiDependencies = (
   overrides: { rateLimitPerMinute?: number; emailDailyQuota?: number; uploadsPerDay?: number } = {},
@@ -31,7 +51,7 @@ export const apiDependencies = (
     claimCheck: new ClaimCheck(s3, 'files-test'),
     documentClient,
     s3,
-    sqs: new SQSClient({ region: 'eu-west-1' }),
+    sqs: sqsAcceptingSends(),
     lambda: new LambdaClient({ region: 'eu-west-1' }),
     webhookSecrets: new WebhookSecrets(new SecretsManagerClient({ region: 'eu-west-1' }), WEBHOOK_SECRET_ARN),
     clock,

@@ -89,6 +89,56 @@ describe('processJobMessage', () => {
       expect(await processJobMessage(typed, dependencies(), budget)).toBe('gone');
     });
 
+    describe('a message the API sent at submit, before it saved the job', () => {
+      const sentAt = (ageMs: number) => new Date(Date.now() - ageMs).toISOString();
+
+      test('the job saved a moment later is found on a read after the failed claim, claimed and run', async () => {
+        const table = new JobTableFake(dynamo, undefined);
+        // The save lands while the worker waits for it.
+        setTimeout(() => {
+          table.item = storedJob();
+        }, 100);
+        const outcome = await processJobMessage({ ...typed, sentAt: sentAt(0) }, dependencies(), budget);
+        expect(outcome).toBe('completed');
+        expect(table.statuses).toEqual(['processing', 'completed']);
+      });
+
+      test('not saved within about a second: put back until the API that sent it is surely done, nothing written', async () => {
+        const table = new JobTableFake(dynamo, undefined);
+        const putBack = jest.fn(async (_seconds: number) => {});
+        const outcome = await processJobMessage({ ...typed, sentAt: sentAt(5_000) }, dependencies(), {
+          ...budget,
+          putBack,
+        });
+        expect(outcome).toBe('held');
+        expect(table.updates).toHaveLength(0);
+        // 60 s after it was sent, less the 5 s it is old and the second spent reading.
+        const seconds = putBack.mock.calls[0]?.[0] ?? 0;
+        expect(seconds).toBeGreaterThanOrEqual(53);
+        expect(seconds).toBeLessThanOrEqual(55);
+      });
+
+      test('older than the API could still be saving it: the job will never exist, the message is dropped', async () => {
+        new JobTableFake(dynamo, undefined);
+        const putBack = jest.fn(async (_seconds: number) => {});
+        const outcome = await processJobMessage({ ...typed, sentAt: sentAt(61_000) }, dependencies(), {
+          ...budget,
+          putBack,
+        });
+        expect(outcome).toBe('gone');
+        expect(putBack).not.toHaveBeenCalled();
+        // Dropped at once: only the store's read-back of the failed claim, no waiting reads.
+        expect(reads()).toBe(1);
+      });
+
+      test('with no way to put it back, the message fails (it returns) rather than being dropped', async () => {
+        new JobTableFake(dynamo, undefined);
+        await expect(
+          processJobMessage({ ...typed, sentAt: sentAt(0) }, dependencies(), budget),
+        ).rejects.toThrow('not saved yet');
+      });
+    });
+
     test.each([
       ['a rate-limited type', { isRateLimited: () => true }, typed],
       ['a message with a runAt', {}, { ...typed, runAt: new Date(Date.now() - 1000).toISOString() }],
@@ -245,6 +295,33 @@ describe('processJobMessage', () => {
     expect(outcome).toBe('failed');
     expect(sawAbort).toBe(true);
     expect(table.item?.error).toMatchObject({ code: 'TIMEOUT', retryable: true });
+  });
+
+  test("the handler learns its deadline: the type's timeout, or earlier the function's own less 10 s", async () => {
+    new JobTableFake(dynamo, storedJob());
+    const seen: (number | undefined)[] = [];
+    handler = async ({ deadlineAt }) => {
+      seen.push(deadlineAt);
+      return {};
+    };
+    const before = Date.now();
+    await processJobMessage(
+      { jobId: JOB_ID, attempt: 1 },
+      dependencies(testType({ timeoutSeconds: 30 })),
+      budget,
+    );
+    new JobTableFake(dynamo, storedJob());
+    await processJobMessage(
+      { jobId: JOB_ID, attempt: 1 },
+      dependencies(testType({ timeoutSeconds: 300 })),
+      budget,
+    );
+    const after = Date.now();
+    expect(seen[0]).toBeGreaterThanOrEqual(before + 30_000);
+    expect(seen[0]).toBeLessThanOrEqual(after + 30_000);
+    // 60 s left in the function (budget): 50 s after the 10 s kept to record the outcome.
+    expect(seen[1]).toBeGreaterThanOrEqual(before + 50_000);
+    expect(seen[1]).toBeLessThanOrEqual(after + 50_000);
   });
 
   test('a cancel requested while running aborts the handler and records cancelled', async () => {

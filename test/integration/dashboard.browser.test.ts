@@ -222,6 +222,21 @@ describeWithBrowser('dashboard in Chromium', () => {
     expect(reply.body.status).toBe('cancelled');
   });
 
+  test("an admin searches all users' jobs; a status the search cannot answer is refused in words", async () => {
+    const job = await submitAs(USER, 'system.simulate', { durationMs: 10 }, 600);
+    await new JobQueueClient({ url: stack().httpUrl, token: await localToken(USER) }).cancel(job.jobId);
+    const page = await signIn(ADMIN, true);
+    await page.getByLabel('All users').check();
+    await page.getByLabel('Status').selectOption('completed');
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(
+      /not in its index.*\(VALIDATION_ERROR\)$/,
+    );
+    await page.getByLabel('User id').fill(USER);
+    await page.getByLabel('Status').selectOption('cancelled');
+    await statusIn(page, job.jobId).waitFor({ timeout: 20_000 });
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
+  });
+
   test("an unknown job's page says so in the contract's words", async () => {
     const page = await signIn(USER);
     await page.goto(`${stack().dashboardUrl}#/jobs/01JD0000000000000000000000`);

@@ -127,7 +127,6 @@ export const JobsView = () => {
     setCursors([undefined]);
   };
 
-  const needsStatus = filters.allUsers && !filters.status;
   return (
     <section aria-labelledby="jobs-title">
       <h1 id="jobs-title">Jobs</h1>
@@ -190,8 +189,11 @@ export const JobsView = () => {
           Refresh
         </button>
       </form>
-      {needsStatus && (
-        <p class="hint">The search across all users covers jobs off the happy path: choose a status.</p>
+      {filters.allUsers && (
+        <p class="hint">
+          Across all users the search finds delayed, retrying, failed and cancelled jobs; give a user id to
+          see that user's jobs of every status.
+        </p>
       )}
       <ErrorMessage error={error} />
       <table class="jobs" aria-busy={loading}>

@@ -73,11 +73,13 @@ export class JobQueueStack extends Stack {
     const queues = new PriorityQueues(this, 'Queues', { consumerTimeout: workerTimeout() });
     const auth = new Auth(this, 'Auth', { externalIssuer: props.externalIssuer });
     const webhookSecret = new WebhookSecret(this, 'Webhooks', { allowLoopback: props.webhookAllowLoopback });
+    const socket = new ProgressSocket(this, 'Progress', { table, auth, tracing });
     const workers = new Workers(this, 'Workers', {
       table,
       queues,
       files,
       webhookSecret,
+      socket,
       concurrency: props.concurrency,
       emailFrom: props.emailFrom,
       maxUploadBytes: props.maxUploadBytes,
@@ -103,7 +105,6 @@ export class JobQueueStack extends Stack {
       tracing,
       ...retention,
     });
-    const socket = new ProgressSocket(this, 'Progress', { table, auth, tracing });
     const streams = new StreamConsumers(this, 'Streams', { table, queues, socket, tracing });
     new Schedules(this, 'Schedules', { table, queues, tracing, ...retention });
     const monitoring = new Monitoring(this, 'Monitoring', {

@@ -22,6 +22,7 @@ import { getStats } from './get-stats';
 import { health } from './health';
 import { type HttpEvent, type HttpResult, header, json, jsonBody, userOf } from './http';
 import { cancelJob, retryJob } from './job-actions';
+import { listNotifications } from './list-notifications';
 import { getJob, getJobEvents, listJobItems, listJobs } from './read-jobs';
 import { cleanJobs, deleteJob } from './remove-jobs';
 import type { RouteKey } from './route-table';
@@ -128,6 +129,9 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
   ),
   'GET /v1/stats': authenticated(async (event, user, deps) =>
     json(200, await getStats(user, query(event), deps, stats)),
+  ),
+  'GET /v1/notifications': authenticated(async (event, user, deps) =>
+    json(200, await listNotifications(query(event), user, deps)),
   ),
   'GET /v1/webhooks/secret': authenticated(async (_event, user, deps) =>
     json(200, await getWebhookSecret(user, deps), { 'cache-control': 'no-store' }),

@@ -24,6 +24,7 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/jobs/{jobId}/retry', authorized: true },
   { method: 'POST', path: '/v1/uploads', authorized: true },
   { method: 'GET', path: '/v1/stats', authorized: true },
+  { method: 'GET', path: '/v1/notifications', authorized: true },
   { method: 'GET', path: '/v1/webhooks/secret', authorized: true },
   { method: 'GET', path: '/v1/queues', authorized: true },
   { method: 'POST', path: '/v1/queues/{priority}/pause', authorized: true },

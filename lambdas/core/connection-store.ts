@@ -73,20 +73,66 @@ export class ConnectionStore {
     return Math.floor(this.clock().getTime() / 1000) + CONNECTION_TTL_SECONDS;
   }
 
+  /**
+   * Records an open connection: its item (`CONN#<id>`, read on every frame) and an entry
+   * in its user's partition (`USERCONN#<userId>`), so user.notify finds a user's open
+   * connections with one query of a tiny partition. That entry is the one extra write of
+   * a connection (1 WCU here, 1 more when `remove` deletes it); a GSI on the connection
+   * item would cost the same writes and read only eventually consistently.
+   */
   async save(connectionId: string, userId: string, isAdmin: boolean): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.connection(connectionId),
-          connectionId,
-          userId,
-          isAdmin,
-          connectedAt: this.clock().toISOString(),
-          expiresAt: this.expiresAt(),
-        },
-      }),
-    );
+    const expiresAt = this.expiresAt();
+    await Promise.all([
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.connection(connectionId),
+            connectionId,
+            userId,
+            isAdmin,
+            connectedAt: this.clock().toISOString(),
+            expiresAt,
+          },
+        }),
+      ),
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: keys.userConnections(userId),
+            SK: keys.subscriptionSort(connectionId),
+            connectionId,
+            expiresAt,
+          },
+        }),
+      ),
+    ]);
+  }
+
+  /**
+   * The user's open connections (any number, no subscription needed), read consistently:
+   * a connection opened a moment ago is found. Expired entries (closed without a
+   * `$disconnect`, not yet swept by TTL) are left out.
+   */
+  async connectionsOf(userId: string): Promise<string[]> {
+    const now = this.clock();
+    const found: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.userConnections(userId) },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page?.Items ?? []) if (!isExpired(item, now)) found.push(String(item.connectionId));
+      start = page?.LastEvaluatedKey;
+    } while (start);
+    return found;
   }
 
   async get(connectionId: string): Promise<Connection | undefined> {
@@ -280,10 +326,18 @@ export class ConnectionStore {
     if (connection) await this.removeSubscriptions(connectionId, connection.subscriptions);
   }
 
-  /** Forgets a closed (or gone) connection and all it listened to. */
-  async remove(connectionId: string): Promise<void> {
+  /**
+   * Forgets a closed (or gone) connection, all it listened to and its entry among its
+   * user's connections (deleted in the same batch as the subscriptions). `userId`, when
+   * the caller knows it, removes that entry even if the connection item is gone already.
+   */
+  async remove(connectionId: string, userId?: string): Promise<void> {
     const connection = await this.get(connectionId);
-    if (connection) await this.deleteSubscriptionItems(connectionId, connection.subscriptions);
+    const owner = connection?.userId ?? userId;
+    await this.deleteSubscriptionItems(connectionId, [
+      ...(connection?.subscriptions ?? []),
+      ...(owner === undefined ? [] : [keys.userConnections(owner)]),
+    ]);
     await this.client.send(
       new DeleteCommand({ TableName: this.tableName, Key: keys.connection(connectionId) }),
     );

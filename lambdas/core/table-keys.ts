@@ -40,6 +40,11 @@ export const keys = {
   jobSubscription: (jobId: string) => `SUB#${jobId}`,
   userSubscription: (userId: string) => `SUB#USER#${userId}`,
   subscriptionSort: (connectionId: string) => `CONN#${connectionId}`,
+  /** A user's open connections (user.notify reaches them without a subscription); SK as subscriptions'. */
+  userConnections: (userId: string) => `USERCONN#${userId}`,
+  /** A user's notifications, newest last by sort key: `<at ISO>#<id>`. */
+  notification: (userId: string, at: string, id: string) => ({ PK: `NOTE#${userId}`, SK: `${at}#${id}` }),
+  notifications: (userId: string) => `NOTE#${userId}`,
 } as const;
 
 export const INDEX = { user: 'UserJobs', status: 'StatusJobs' } as const;

@@ -6,6 +6,7 @@ import { defineJobType, type JobTypeDefinition } from './job-type';
 import { PDF_TEMPLATES, pdfRenderSchema, renderedFileKey } from './pdf-render-schema';
 import { requireOwnUpload } from './resume/uploads';
 import { cleanupPayloadSchema } from './system-cleanup-payload';
+import { authorizeUserNotify, userNotifyPayloadSchema } from './user-notify-payload';
 import { webhookUrlSchema } from './webhook-address';
 
 /** An upload key as `POST /v1/uploads` returns it. */
@@ -158,6 +159,17 @@ const definitions: readonly JobTypeDefinition[] = [
       version: payload.version,
     }),
     load: async () => (await handlers()).syncEntity(),
+  }),
+  defineJobType({
+    name: 'user.notify',
+    defaultPriority: 'high',
+    maxAttempts: 3,
+    timeoutSeconds: 10,
+    backoff: DEFAULT_BACKOFF,
+    schema: userNotifyPayloadSchema,
+    // Users notify only themselves; admins anyone (checked again by the worker).
+    authorize: authorizeUserNotify,
+    load: async () => (await handlers()).notifyUser(),
   }),
   defineJobType({
     name: 'analytics.rollup',

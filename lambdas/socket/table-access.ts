@@ -4,7 +4,9 @@
  * (the partition key). The handler reads its connection (`CONN#…`), the job a client
  * subscribes to (`JOB#…`, for the ownership check and the snapshot) and, when activating
  * a subscription fails, that subscription (`SUB#…`); it writes its connection and
- * subscription items (`CONN#…`, `SUB#<jobId>`, `SUB#USER#<userId>`), and updates a job
+ * subscription items (`CONN#…`, `SUB#<jobId>`, `SUB#USER#<userId>`) and its entry among
+ * its user's connections (`USERCONN#<userId>`, put on `$connect`, deleted on
+ * `$disconnect`; user.notify reads it), and updates a job
  * it may see only to set its `watched` flag (UpdateItem alone on `JOB#…`: no put, no
  * delete).
  * A test runs every socket route against a recording client and checks each call falls
@@ -21,7 +23,7 @@ export const SOCKET_HANDLER_TABLE_ACCESS: readonly ItemAccess[] = [
   { actions: ['dynamodb:GetItem'], leadingKeyPrefixes: ['CONN#', 'JOB#', 'SUB#'] },
   {
     actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
-    leadingKeyPrefixes: ['CONN#', 'SUB#'],
+    leadingKeyPrefixes: ['CONN#', 'SUB#', 'USERCONN#'],
   },
   { actions: ['dynamodb:UpdateItem'], leadingKeyPrefixes: ['JOB#'] },
 ];

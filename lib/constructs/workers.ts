@@ -12,6 +12,7 @@ import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { type FunctionTracingProps, JobQueueFunction } from './node-function';
 import type { PriorityQueues } from './priority-queues';
+import type { ProgressSocket } from './progress-socket';
 import type { WebhookSecret } from './webhook-secret';
 
 /** Code the workers run in worker threads, bundled beside the handler: uploads are parsed there. */
@@ -39,6 +40,8 @@ export interface WorkersProps extends FunctionTracingProps {
   readonly files: FileStore;
   /** Signs data.sync deliveries and says which addresses they may reach. */
   readonly webhookSecret: WebhookSecret;
+  /** The WebSocket stage user.notify pushes its frames through (@connections). */
+  readonly socket: ProgressSocket;
   /**
    * Most concurrent invocations per priority queue (the event source's maxConcurrency,
    * 2–1000), so a flood of low-priority jobs can never take critical capacity.
@@ -157,6 +160,7 @@ export class Workers extends Construct {
           [ENV.maxUploadBytes]: String(props.maxUploadBytes ?? 10 * 1024 * 1024),
           [ENV.jobRateLimits]: JSON.stringify(props.jobRateLimits ?? {}),
           [ENV.emailRecipientDomains]: JSON.stringify(emailRecipientDomains),
+          [ENV.webSocketCallbackUrl]: props.socket.callbackUrl,
         },
       });
       worker.addToRolePolicy(sendEmail);
@@ -169,6 +173,9 @@ export class Workers extends Construct {
         props.table.grantScan(worker);
         props.files.grantJobFileRemoval(worker);
       }
+      // user.notify posts to its user's connections (and may be submitted at any priority):
+      // execute-api:ManageConnections on this stage's @connections only.
+      props.socket.grantManageConnections(worker);
       // Long delays are chained by re-sending into the job's priority queue.
       props.queues.grantSend(worker);
       // The event source grants the worker sqs:ChangeMessageVisibility on its own queue (and

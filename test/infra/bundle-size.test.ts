@@ -138,6 +138,7 @@ describe('the worker bundle', () => {
         'lambdas/jobs/email-send.ts',
         'lambdas/jobs/data-sync.ts',
         'lambdas/jobs/analytics-rollup.ts',
+        'lambdas/jobs/user-notify.ts',
       ]),
     );
   });
@@ -161,4 +162,5 @@ const isDefinition = (input: string) =>
     'lambdas/jobs/webhook-address.ts',
     'lambdas/jobs/resume/uploads.ts',
     'lambdas/jobs/system-cleanup-payload.ts',
+    'lambdas/jobs/user-notify-payload.ts',
   ].includes(input);

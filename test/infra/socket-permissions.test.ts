@@ -81,7 +81,7 @@ describe('WebSocket handler and authorizer table permissions', () => {
     );
   });
 
-  test('the handler writes connection and subscription items, and only updates jobs (the watched flag)', () => {
+  test("the handler writes connection and subscription items and its users' connection entries, and only updates jobs (the watched flag)", () => {
     const writes = dynamoStatements(HANDLER).filter((statement) =>
       [statement.Action].flat().includes('dynamodb:PutItem'),
     );
@@ -103,7 +103,7 @@ describe('WebSocket handler and authorizer table permissions', () => {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    expect(leadingKeyPatterns(writes[0] as Statement).sort()).toEqual(['CONN#*', 'SUB#*']);
+    expect(leadingKeyPatterns(writes[0] as Statement).sort()).toEqual(['CONN#*', 'SUB#*', 'USERCONN#*']);
   });
 
   test('every DynamoDB statement of the handler is bounded by dynamodb:LeadingKeys', () => {

@@ -30,6 +30,37 @@ describe('workers', () => {
     },
   );
 
+  test.each(PRIORITIES)(
+    'the %s worker may post to connections of this WebSocket stage only (user.notify, at any priority) and knows its callback URL',
+    (name) => {
+      // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation, read as JSON
+      const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+      const worker = logicalId(
+        template,
+        'AWS::Lambda::Function',
+        new RegExp(`^Workers${name}Worker[0-9A-F]{8}$`),
+      );
+      const role = resources[worker]?.Properties.Role['Fn::GetAtt'][0];
+      const statements = Object.values(resources)
+        .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+        .filter((policy) => policy.Properties.Roles.some((ref: { Ref: string }) => ref.Ref === role))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement) as {
+        Action: string | string[];
+        Resource: unknown;
+      }[];
+      const socketActions = statements.filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('execute-api:')),
+      );
+      expect(socketActions).toHaveLength(1);
+      expect([socketActions[0]?.Action].flat()).toEqual(['execute-api:ManageConnections']);
+      const resource = JSON.stringify(socketActions[0]?.Resource);
+      expect(resource).toContain('ProgressApi');
+      expect(resource).toContain('/live/*/@connections/*');
+      const env = resources[worker]?.Properties.Environment.Variables;
+      expect(JSON.stringify(env.WEBSOCKET_CALLBACK_URL)).toContain('ProgressApi');
+    },
+  );
+
   test('workers are bounded by the event source, never by reserved concurrency', () => {
     for (const name of PRIORITIES) {
       const worker = logicalId(

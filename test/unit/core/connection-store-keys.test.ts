@@ -81,7 +81,7 @@ test('every key the connection store writes or reads for the socket handler is i
 
   const keys = touchedKeys();
   expect(new Set(keys.map(({ key }) => key))).toEqual(
-    new Set(['CONN#c-1', 'SUB#01JOB', 'SUB#USER#user-1', 'JOB#01JOB']),
+    new Set(['CONN#c-1', 'SUB#01JOB', 'SUB#USER#user-1', 'JOB#01JOB', 'USERCONN#user-1']),
   );
   expect(keys).toContainEqual({ action: 'dynamodb:GetItem', key: 'SUB#01JOB' });
   expect(keys.filter((touched) => !granted(touched))).toEqual([]);

@@ -52,20 +52,66 @@ test('connections and subscriptions live two hours', () => {
 
 test('save writes CONN#<id> / CONN with the user, admin flag, connection time and a two-hour expiry', async () => {
   await store.save('c-1', 'user-1', true);
-  expect(puts()).toEqual([
-    {
-      TableName: 'jobs-test',
-      Item: {
-        PK: 'CONN#c-1',
-        SK: 'CONN',
-        connectionId: 'c-1',
-        userId: 'user-1',
-        isAdmin: true,
-        connectedAt: '2026-11-29T10:00:00.000Z',
-        expiresAt: NOW_SECONDS + 7200,
-      },
+  expect(puts()).toContainEqual({
+    TableName: 'jobs-test',
+    Item: {
+      PK: 'CONN#c-1',
+      SK: 'CONN',
+      connectionId: 'c-1',
+      userId: 'user-1',
+      isAdmin: true,
+      connectedAt: '2026-11-29T10:00:00.000Z',
+      expiresAt: NOW_SECONDS + 7200,
     },
-  ]);
+  });
+});
+
+test("save also lists the connection among its user's, USERCONN#<user> / CONN#<id>, with the same expiry: one write more, no other", async () => {
+  await store.save('c-1', 'user-1', false);
+  expect(puts()).toHaveLength(2);
+  expect(puts()).toContainEqual({
+    TableName: 'jobs-test',
+    Item: { PK: 'USERCONN#user-1', SK: 'CONN#c-1', connectionId: 'c-1', expiresAt: NOW_SECONDS + 7200 },
+  });
+  expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+  expect(dynamo).not.toHaveReceivedCommand(BatchWriteCommand);
+});
+
+describe('connectionsOf', () => {
+  test("reads the user's partition consistently, every page, and leaves expired entries out", async () => {
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [
+          { PK: 'USERCONN#user-1', SK: 'CONN#c-1', connectionId: 'c-1', expiresAt: NOW_SECONDS + 60 },
+          { PK: 'USERCONN#user-1', SK: 'CONN#c-2', connectionId: 'c-2', expiresAt: NOW_SECONDS },
+        ],
+        LastEvaluatedKey: { PK: 'USERCONN#user-1', SK: 'CONN#c-2' },
+      })
+      .resolvesOnce({
+        Items: [{ PK: 'USERCONN#user-1', SK: 'CONN#c-3', connectionId: 'c-3', expiresAt: NOW_SECONDS + 60 }],
+      });
+    await expect(store.connectionsOf('user-1')).resolves.toEqual(['c-1', 'c-3']);
+    expect(queries()).toEqual([
+      {
+        TableName: 'jobs-test',
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'USERCONN#user-1' },
+        ConsistentRead: true,
+      },
+      {
+        TableName: 'jobs-test',
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'USERCONN#user-1' },
+        ConsistentRead: true,
+        ExclusiveStartKey: { PK: 'USERCONN#user-1', SK: 'CONN#c-2' },
+      },
+    ]);
+  });
+
+  test('a user with no open connection has none', async () => {
+    await expect(store.connectionsOf('user-1')).resolves.toEqual([]);
+  });
 });
 
 describe('get', () => {
@@ -208,28 +254,44 @@ describe('unsubscribeAll', () => {
 });
 
 describe('remove', () => {
-  test('deletes the subscription items, 25 per batch, then the connection', async () => {
-    const partitions = Array.from({ length: 26 }, (_, index) => `SUB#j${index}`);
+  test("deletes the subscription items and the user's entry, 25 per batch, then the connection", async () => {
+    const partitions = Array.from({ length: 25 }, (_, index) => `SUB#j${index}`);
     dynamo.on(GetCommand).resolves({ Item: connectionItem({ subscriptions: new Set(partitions) }) });
     await store.remove('c-1');
     const batchKeys = batchDeletes().map((keys) => keys.map((key) => key?.PK));
-    expect(batchKeys).toEqual([partitions.slice(0, 25), partitions.slice(25)]);
+    expect(batchKeys).toEqual([partitions, ['USERCONN#user-1']]);
+    expect(batches()[1]?.RequestItems?.['jobs-test']).toEqual([
+      { DeleteRequest: { Key: { PK: 'USERCONN#user-1', SK: 'CONN#c-1' } } },
+    ]);
     expect(deletes()).toEqual([{ TableName: 'jobs-test', Key: { PK: 'CONN#c-1', SK: 'CONN' } }]);
     // Removing a connection does not update it before deleting it.
     expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
   });
 
-  test('exactly 25 subscriptions take one batch', async () => {
-    const partitions = Array.from({ length: 25 }, (_, index) => `SUB#j${index}`);
+  test("24 subscriptions and the user's entry take one batch", async () => {
+    const partitions = Array.from({ length: 24 }, (_, index) => `SUB#j${index}`);
     dynamo.on(GetCommand).resolves({ Item: connectionItem({ subscriptions: new Set(partitions) }) });
     await store.remove('c-1');
     expect(dynamo).toHaveReceivedCommandTimes(BatchWriteCommand, 1);
+  });
+
+  test("a connection without subscriptions deletes its user's entry and itself", async () => {
+    dynamo.on(GetCommand).resolves({ Item: connectionItem() });
+    await store.remove('c-1');
+    expect(batchDeletes()).toEqual([[{ PK: 'USERCONN#user-1', SK: 'CONN#c-1' }]]);
+    expect(dynamo).toHaveReceivedCommandTimes(DeleteCommand, 1);
   });
 
   test('a connection already gone is still deleted, with no batch', async () => {
     await store.remove('c-1');
     expect(dynamo).not.toHaveReceivedCommand(BatchWriteCommand);
     expect(dynamo).toHaveReceivedCommandTimes(DeleteCommand, 1);
+  });
+
+  test("a connection already gone whose user the caller names still leaves that user's connections", async () => {
+    await store.remove('c-1', 'user-2');
+    expect(batchDeletes()).toEqual([[{ PK: 'USERCONN#user-2', SK: 'CONN#c-1' }]]);
+    expect(deletes()).toEqual([{ TableName: 'jobs-test', Key: { PK: 'CONN#c-1', SK: 'CONN' } }]);
   });
 });
 

@@ -72,7 +72,10 @@ export const JobsView = () => {
   const cursor = cursors[cursors.length - 1];
   const refreshTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
+  // Answers can arrive out of order (a slow search, then a quick one): only the latest counts.
+  const latest = useRef(0);
   const load = useCallback(async () => {
+    const request = ++latest.current;
     setLoading(true);
     try {
       const filter = {
@@ -87,13 +90,15 @@ export const JobsView = () => {
               cursor,
             )
           : await client.listPage(filter, cursor);
+      if (request !== latest.current) return;
       setPage(next);
       setError(undefined);
     } catch (failure) {
+      if (request !== latest.current) return;
       setError(failure);
       setPage(undefined);
     } finally {
-      setLoading(false);
+      if (request === latest.current) setLoading(false);
     }
   }, [client, session.admin, filters, cursor]);
 

@@ -60,7 +60,7 @@ export const App = ({
   }
   const jobMatch = /^\/jobs\/([^/]+)$/.exec(route);
   const page = jobMatch?.[1] ? (
-    <JobDetailView jobId={decodeURIComponent(jobMatch[1])} />
+    <JobDetailView key={jobMatch[1]} jobId={decodeURIComponent(jobMatch[1])} />
   ) : route === '/queues' ? (
     <QueuesView />
   ) : route === '/stats' ? (

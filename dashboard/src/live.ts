@@ -44,7 +44,10 @@ export const useWatch = (
  */
 export const applyFrame = (job: Job, frame: WatchAllFrame): Job => {
   if (frame.type === 'user.notification') return job;
-  if (frame.type === 'job.snapshot') return frame.job.jobId === job.jobId ? frame.job : job;
+  // A snapshot taken before an action's answer (e.g. a cancel) must not undo it.
+  if (frame.type === 'job.snapshot') {
+    return frame.job.jobId === job.jobId && frame.job.version >= job.version ? frame.job : job;
+  }
   const push = frame as Extract<JobFrame, { jobId: string }>;
   if (push.jobId !== job.jobId || push.version < job.version) return job;
   return {

@@ -132,6 +132,7 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
     tracing: tracingMode(node),
     alarms: alarmSet(node),
     dashboard: optionalBoolean(node, 'jobqueue:dashboard'),
+    dashboardSite: optionalBoolean(node, 'jobqueue:dashboardSite'),
     alarmEmail: alarmEmail as string | undefined,
     workerLeaseSeconds: optionalNumber(node, 'jobqueue:workerLeaseSeconds'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,

@@ -3,6 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { Priority } from '../lambdas/core/priority';
 import { Auth, type ExternalIssuer } from './constructs/auth';
+import { DashboardSite } from './constructs/dashboard-site';
 import { FileStore } from './constructs/file-store';
 import { JobApi } from './constructs/job-api';
 import { JobTable } from './constructs/job-table';
@@ -49,6 +50,8 @@ export interface JobQueueStackProps extends StackProps {
   readonly alarms?: AlarmSet;
   /** A CloudWatch dashboard ($3 a month). @default false */
   readonly dashboard?: boolean;
+  /** The web dashboard as a static site (S3 + CloudFront; costs nothing idle). @default true */
+  readonly dashboardSite?: boolean;
   /** An address that gets every alarm by e-mail (see `MonitoringProps.alarmEmail`). @default none */
   readonly alarmEmail?: string;
   /** A worker's lease on a running job, in seconds (see `WorkersProps.leaseSeconds`). @default 30 */
@@ -113,6 +116,14 @@ export class JobQueueStack extends Stack {
       dashboard: props.dashboard,
       alarmEmail: props.alarmEmail,
     });
+    const site =
+      (props.dashboardSite ?? true)
+        ? new DashboardSite(this, 'DashboardSite', {
+            httpApiUrl: api.stageUrl,
+            webSocketUrl: socket.url,
+            auth,
+          })
+        : undefined;
 
     new CfnOutput(this, 'HttpApiUrl', { value: api.stageUrl });
     new CfnOutput(this, 'WebSocketUrl', { value: socket.url });
@@ -120,6 +131,7 @@ export class JobQueueStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: auth.userPoolClient?.userPoolClientId ?? 'external' });
     new CfnOutput(this, 'TableName', { value: table.table.tableName });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName });
+    if (site) new CfnOutput(this, 'DashboardUrl', { value: site.url, description: 'The web dashboard' });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: monitoring.alarmTopic.topicArn,
       description: 'Every alarm publishes here: subscribe e-mail, chat or paging endpoints',

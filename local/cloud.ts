@@ -11,7 +11,7 @@ import { LocalAwsEndpoints, localSecretArn, mappingUuid } from './aws-endpoints'
 import { startDashboard, type TransitionLine } from './dashboard';
 import { createTableFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { startHttpGateway } from './http-gateway';
-import { type LocalAuth, loadOrCreateKey } from './issuer';
+import { type LocalAuth, loadOrCreateKey, signToken } from './issuer';
 import { awsJsonClient } from './json-protocol';
 import { jwtCheck } from './jwt-check';
 import { LocalFunction } from './lambda-host';
@@ -82,6 +82,8 @@ const HTTP_API_ID = 'localhttp';
  * end-to-end webhook receivers listen on 127.0.0.1. A deployed stack allows neither.
  */
 export const LOCAL_CONTEXT = {
+  // The local cloud serves the dashboard itself; CloudFront and S3 have no local stand-in.
+  'jobqueue:dashboardSite': false,
   'jobqueue:emailRecipientDomains': ['example.com'],
   'jobqueue:webhookAllowLoopback': true,
 } as const;
@@ -568,6 +570,9 @@ export class LocalCloud {
         queues: queuesByPriority,
         transitions,
         awsEndpoints,
+        httpUrl: `http://127.0.0.1:${ports.http}`,
+        webSocketUrl: `ws://127.0.0.1:${ports.webSocket}/${stage}`,
+        signToken: (userId, admin) => signToken(key.privateJwk, auth, userId, { admin }),
       }),
     );
     this.stops.push(async () => {

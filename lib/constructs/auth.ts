@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -11,6 +11,14 @@ export interface ExternalIssuer {
   readonly audience: string[];
   /** @default `${issuer}/.well-known/jwks.json` */
   readonly jwksUri?: string;
+}
+
+/** Where a browser app sends users to sign in (see `Auth.addHostedSignIn`). */
+export interface HostedSignIn {
+  /** The user pool's Cognito domain, e.g. `https://….auth.eu-west-1.amazoncognito.com`. */
+  readonly domainUrl: string;
+  /** The app client the API's authorizer accepts. */
+  readonly clientId: string;
 }
 
 export interface AuthProps {
@@ -28,6 +36,7 @@ export class Auth extends Construct {
   readonly jwksUri: string;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
+  private hostedSignIn?: HostedSignIn;
 
   constructor(scope: Construct, id: string, props: AuthProps = {}) {
     super(scope, id);
@@ -82,5 +91,36 @@ export class Auth extends Construct {
         reason: 'Threat protection needs the Plus feature plan; left to operators who want it.',
       },
     ]);
+  }
+
+  /**
+   * Lets a browser app at `callbackUrl` sign users in through the user pool's hosted UI:
+   * the authorization code flow with PKCE only (a browser keeps no client secret; the
+   * implicit flow's tokens in URLs are gone), on the app client the API already trusts,
+   * so its ID tokens carry `cognito:groups` for the API. Creates the pool's Cognito domain.
+   * Undefined with an external issuer, which has its own sign-in.
+   */
+  addHostedSignIn(callbackUrl: string): HostedSignIn | undefined {
+    if (!this.userPool || !this.userPoolClient) return undefined;
+    if (this.hostedSignIn) {
+      throw new ConfigurationError(this, 'addHostedSignIn was already called: one browser app per user pool');
+    }
+    // Cognito domain prefixes are global per region: this construct's address (after its
+    // constant `c8` version prefix) keeps two
+    // stacks of one account apart, the account id two accounts.
+    const domain = this.userPool.addDomain('Domain', {
+      cognitoDomain: {
+        domainPrefix: Fn.join('-', ['jobqueue', this.node.addr.slice(2, 12), Aws.ACCOUNT_ID]),
+      },
+    });
+    const client = this.userPoolClient.node.defaultChild as cognito.CfnUserPoolClient;
+    client.allowedOAuthFlowsUserPoolClient = true;
+    client.allowedOAuthFlows = ['code'];
+    client.allowedOAuthScopes = ['openid', 'email', 'profile'];
+    client.supportedIdentityProviders = ['COGNITO'];
+    client.callbackUrLs = [callbackUrl];
+    client.logoutUrLs = [callbackUrl];
+    this.hostedSignIn = { domainUrl: domain.baseUrl(), clientId: this.userPoolClient.userPoolClientId };
+    return this.hostedSignIn;
   }
 }

@@ -59,6 +59,8 @@ export const applyFrame = (job: Job, frame: WatchAllFrame): Job => {
     ...(push.result !== undefined ? { result: push.result } : {}),
     ...(push.error ? { error: push.error } : {}),
     ...(push.estimatedCompletionAt ? { estimatedCompletionAt: push.estimatedCompletionAt } : {}),
+    // A job.status push names the attempt it starts (or ends): the row's "attempts" follows.
+    ...(typeof push.attempt === 'number' ? { attempts: push.attempt } : {}),
   } as Job;
 };
 

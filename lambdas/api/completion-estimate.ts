@@ -1,22 +1,16 @@
 import type { JobRecord } from '../core/job';
 import { logger } from '../core/observability';
-import type { Priority } from '../core/priority';
+import { DEFAULT_WORKER_CONCURRENCY, type Priority } from '../core/priority';
 import { queueDepth } from '../core/queue-depth';
 import { type CounterRow, StatsStore, scopes } from '../core/stats-store';
 import { findJobType } from '../jobs/registry';
 import type { ApiDependencies } from './dependencies';
 
 /**
- * Concurrent worker invocations per priority queue: the stack's defaults
- * (`DEFAULT_CONCURRENCY` in lib/constructs/workers.ts, kept equal by a unit test). A stack
- * that sets other values gets estimates for the defaults: an approximation, like the rest.
+ * Concurrent worker invocations per priority queue: the stack's defaults. A stack that
+ * sets other values gets estimates for the defaults: an approximation, like the rest.
  */
-export const WORKER_CONCURRENCY: Readonly<Record<Priority, number>> = {
-  critical: 50,
-  high: 20,
-  normal: 10,
-  low: 5,
-};
+export const WORKER_CONCURRENCY = DEFAULT_WORKER_CONCURRENCY;
 
 /** Per item, when the type has no recent history. */
 export const DEFAULT_ITEM_MS = 500;

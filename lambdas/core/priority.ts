@@ -22,3 +22,14 @@ export const priorityBand = (value: number): Priority => {
 
 export const isPriority = (value: unknown): value is Priority =>
   typeof value === 'string' && (PRIORITIES as readonly string[]).includes(value);
+
+/**
+ * Concurrent worker invocations per priority queue unless the stack sets others (the
+ * Workers construct's default; the API's completion estimates assume it).
+ */
+export const DEFAULT_WORKER_CONCURRENCY: Readonly<Record<Priority, number>> = {
+  critical: 50,
+  high: 20,
+  normal: 10,
+  low: 5,
+};

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/core/environment';
-import { PRIORITIES, type Priority } from '../../lambdas/core/priority';
+import { DEFAULT_WORKER_CONCURRENCY, PRIORITIES, type Priority } from '../../lambdas/core/priority';
 import { findJobType, maxJobTimeoutSeconds } from '../../lambdas/jobs/registry';
 import { PARSE_THREAD_ENTRY, PARSE_THREAD_NAME } from '../../lambdas/jobs/resume/parse-thread';
 import { ConfigurationError, requireDomains, requireIntegerInRange } from '../validation';
@@ -27,12 +27,7 @@ const OUTCOME_MARGIN_SECONDS = 30;
 export const workerTimeout = (): Duration =>
   Duration.seconds(maxJobTimeoutSeconds() + OUTCOME_MARGIN_SECONDS);
 
-export const DEFAULT_CONCURRENCY: Readonly<Record<Priority, number>> = {
-  critical: 50,
-  high: 20,
-  normal: 10,
-  low: 5,
-};
+export const DEFAULT_CONCURRENCY = DEFAULT_WORKER_CONCURRENCY;
 
 export interface WorkersProps extends FunctionTracingProps {
   readonly table: JobTable;

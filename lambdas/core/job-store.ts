@@ -77,6 +77,10 @@ export interface ListQuery {
   readonly after?: string;
   readonly status?: JobStatus;
   readonly type?: string;
+  /** Jobs created at or after this millisecond ISO instant only (a key condition: nothing older is read). */
+  readonly createdFrom?: string;
+  /** Jobs created at or before this millisecond ISO instant only (a key condition, like `createdFrom`). */
+  readonly createdTo?: string;
 }
 
 export interface ListPage {
@@ -214,6 +218,22 @@ export const toJobRecord = (item: Record<string, unknown>): JobRecord => {
 /** An item whose TTL has passed is gone, even before DynamoDB deletes it. */
 export const isExpired = (item: { expiresAt?: unknown }, now: Date): boolean =>
   typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= now.getTime();
+
+/**
+ * A creation-time range as a condition on the user index's sort key `<createdAt>#<jobId>`:
+ * `<from>` sorts before every key of that millisecond and `<to>#~` after every key of its
+ * own (`~` sorts after every ULID character), so both bounds are inclusive.
+ */
+const userIndexRange = (query: Pick<ListQuery, 'createdFrom' | 'createdTo'>) => {
+  const from = query.createdFrom;
+  const to = query.createdTo === undefined ? undefined : `${query.createdTo}#~`;
+  if (from !== undefined && to !== undefined) {
+    return { condition: ' AND GSI1SK BETWEEN :from AND :to', values: { ':from': from, ':to': to } };
+  }
+  if (from !== undefined) return { condition: ' AND GSI1SK >= :from', values: { ':from': from } };
+  if (to !== undefined) return { condition: ' AND GSI1SK <= :to', values: { ':to': to } };
+  return { condition: '', values: {} };
+};
 
 /**
  * All access to job items. Every state change is one conditional update on
@@ -410,6 +430,7 @@ export class JobStore {
     let startKey: Record<string, unknown> | undefined = query.after
       ? this.userIndexStartKey(partition, query.after)
       : undefined;
+    const range = userIndexRange(query);
     const now = this.clock();
     let examined = 0;
     let lastSortKey: string | undefined;
@@ -418,14 +439,14 @@ export class JobStore {
         new QueryCommand({
           TableName: this.tableName,
           IndexName: INDEX.user,
-          KeyConditionExpression: 'GSI1PK = :pk',
+          KeyConditionExpression: `GSI1PK = :pk${range.condition}`,
           ...(query.type
             ? {
                 FilterExpression: '#type = :type',
                 ExpressionAttributeNames: { '#type': 'type' },
-                ExpressionAttributeValues: { ':pk': partition, ':type': query.type },
+                ExpressionAttributeValues: { ':pk': partition, ':type': query.type, ...range.values },
               }
-            : { ExpressionAttributeValues: { ':pk': partition } }),
+            : { ExpressionAttributeValues: { ':pk': partition, ...range.values } }),
           ScanIndexForward: false,
           Limit: Math.max((query.limit - jobs.length) * 2, 25),
           ExclusiveStartKey: startKey,

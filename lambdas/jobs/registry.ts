@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ForbiddenError } from '../core/errors';
+import { dataExportSchema, exportFileKeys } from './data-export-payload';
 import { syncEntityKey } from './data-sync-key';
 import { allowedRecipientDomains, recipientsOf, requireAllowedRecipients } from './email-policy';
 import { defineJobType, type JobTypeDefinition } from './job-type';
@@ -209,6 +210,17 @@ const definitions: readonly JobTypeDefinition[] = [
     // Users notify only themselves; admins anyone (checked again by the worker).
     authorize: authorizeUserNotify,
     load: async () => (await handlers()).notifyUser(),
+  }),
+  defineJobType({
+    name: 'data.export',
+    defaultPriority: 'low',
+    maxAttempts: 3,
+    timeoutSeconds: 300,
+    backoff: DEFAULT_BACKOFF,
+    // Looked up when a payload is parsed, by then the registry is complete.
+    schema: dataExportSchema((name) => byName.has(name)),
+    outputKeys: exportFileKeys,
+    load: async () => (await handlers()).exportJobs(),
   }),
   defineJobType({
     name: 'analytics.rollup',

@@ -17,6 +17,11 @@ export interface FileStoreProps {
    * after its payload expired fails with `PAYLOAD_EXPIRED`. @default 60
    */
   readonly payloadExpirationDays?: number;
+  /**
+   * Days a job export (`exports/`) is kept: as long as a completed job is by default (its
+   * download link expires after an hour; a new link needs a new export). @default 7
+   */
+  readonly exportExpirationDays?: number;
   /** Browser origins allowed to PUT uploads. @default ['*'] */
   readonly corsAllowedOrigins?: string[];
   /** @default RemovalPolicy.RETAIN */
@@ -26,6 +31,15 @@ export interface FileStoreProps {
 const UPLOADS = 'uploads/';
 const RESULTS = 'results/';
 const PAYLOADS = 'payloads/';
+const EXPORTS = 'exports/';
+
+/**
+ * What writing an export takes. lib-storage's Upload sends one PutObject for a small file,
+ * else CreateMultipartUpload, UploadPart and CompleteMultipartUpload (all authorized by
+ * s3:PutObject) and, when it gives up, AbortMultipartUpload. It never lists parts.
+ * GetObject: the worker signs the download link with its own credentials.
+ */
+const EXPORT_WRITER_ACTIONS = ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'];
 
 /**
  * Uploads (resume files, presigned PUT) and large results: private, TLS-only, encrypted,
@@ -58,6 +72,13 @@ export class FileStore extends Construct {
       1,
       3650,
     );
+    const exportDays = requireIntegerInRange(
+      this,
+      'exportExpirationDays',
+      props.exportExpirationDays ?? 7,
+      1,
+      3650,
+    );
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -86,6 +107,7 @@ export class FileStore extends Construct {
         { prefix: UPLOADS, expiration: Duration.days(uploadDays) },
         { prefix: RESULTS, expiration: Duration.days(resultDays) },
         { prefix: PAYLOADS, expiration: Duration.days(payloadDays) },
+        { prefix: EXPORTS, expiration: Duration.days(exportDays) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
@@ -100,6 +122,14 @@ export class FileStore extends Construct {
       this.grantObjects(grantee, ['s3:GetObject'], [UPLOADS, RESULTS, PAYLOADS]),
       this.grantObjects(grantee, ['s3:PutObject'], [RESULTS, PAYLOADS]),
     ];
+  }
+
+  /**
+   * data.export (any worker: a user may submit it at any priority): stream a file to
+   * `exports/` as a multipart upload, abort it, and sign its download link.
+   */
+  grantExportWrite(grantee: IGrantable): iam.Grant {
+    return this.grantObjects(grantee, EXPORT_WRITER_ACTIONS, [EXPORTS]);
   }
 
   /**
@@ -121,10 +151,10 @@ export class FileStore extends Construct {
 
   /**
    * Removing jobs (DELETE /v1/jobs/{jobId}, system.cleanup): delete a job's own files,
-   * which live under results/ and payloads/ only — never uploads.
+   * which live under results/, payloads/ and exports/ only — never uploads.
    */
   grantJobFileRemoval(grantee: IGrantable): iam.Grant {
-    return this.grantObjects(grantee, ['s3:DeleteObject'], [RESULTS, PAYLOADS]);
+    return this.grantObjects(grantee, ['s3:DeleteObject'], [RESULTS, PAYLOADS, EXPORTS]);
   }
 
   private grantObjects(grantee: IGrantable, actions: string[], prefixes: string[]): iam.Grant {

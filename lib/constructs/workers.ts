@@ -162,6 +162,7 @@ export class Workers extends Construct {
       props.webhookSecret.grantRead(worker);
       props.table.grantReadWriteData(worker);
       props.files.grantWorkerAccess(worker);
+      props.files.grantExportWrite(worker);
       if (priority === findJobType('system.cleanup')?.defaultPriority) {
         // system.cleanup (a system type: always at its own priority) removes jobs with their
         // files and scans the table for completed ones.

@@ -74,3 +74,50 @@ describe('offloaded payloads (payloads/ in the file bucket)', () => {
     );
   });
 });
+
+describe('job exports (exports/ in the file bucket)', () => {
+  test('every worker may stream one up (multipart: PutObject, AbortMultipartUpload) and sign its link; only the API and the low worker delete them; nothing lists parts', () => {
+    const granted = s3ActionsOn('exports/');
+    const workers = Object.keys(granted).filter((id) => /^Workers(Critical|High|Normal|Low)Worker/.test(id));
+    expect(workers).toHaveLength(4);
+    for (const id of workers) {
+      expect(granted[id]).toEqual(
+        id.startsWith('WorkersLowWorker')
+          ? ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']
+          : ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+      );
+    }
+    const api = Object.keys(granted).find((id) => id.startsWith('ApiHandler'));
+    expect(api && granted[api]).toEqual(['s3:DeleteObject']);
+    expect(
+      Object.keys(granted).filter((id) => !/^(ApiHandler|Workers(Critical|High|Normal|Low)Worker)/.test(id)),
+    ).toEqual([]);
+  });
+
+  test('the export grant names the exports/ prefix only, never the whole bucket', () => {
+    const statements = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .flatMap((resource) => resource.Properties.PolicyDocument.Statement)
+      .filter((statement) => [statement.Action].flat().includes('s3:AbortMultipartUpload'));
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      const resourcesText = JSON.stringify(statement.Resource);
+      expect(resourcesText).toContain('/exports/*');
+      expect(resourcesText).not.toMatch(/\/(uploads|results|payloads)\/\*|"\/\*"/);
+    }
+  });
+
+  test('exports expire by a lifecycle rule (7 days by default, like a completed job)', () => {
+    const bucket = Object.entries(resources).find(
+      ([id, resource]) => resource.Type === 'AWS::S3::Bucket' && id.startsWith('FilesBucket'),
+    )?.[1];
+    expect(bucket?.Properties.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'exports/', ExpirationInDays: 7, Status: 'Enabled' }),
+    );
+  });
+
+  test('an invalid export retention is refused at synth, naming it', () => {
+    const stack = new Stack(new App(), 'Files');
+    expect(() => new FileStore(stack, 'Files', { exportExpirationDays: 0 })).toThrow(/exportExpirationDays/);
+  });
+});

@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { type EventEmitter, once } from 'node:events';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -102,21 +102,51 @@ const textWriter = (
   };
 };
 
+/** A readable-stream (v2) Writable: exceljs's zip reads a sheet through one. */
+interface ZipReader {
+  readonly _writableState?: { readonly needDrain?: boolean };
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+/**
+ * Where exceljs 4.4 hands a sheet's rows to its zip. Its streaming writer ignores
+ * back-pressure inside: a committed row goes from the sheet's buffer (`sheet.stream`) into
+ * the zip's reader whatever that already holds, so a slow upload would leave the rows
+ * piling up there. The reader's own write state tells how far behind the zip is. Checked,
+ * since it is not exceljs's documented API: a version that changed it fails here, loudly.
+ */
+const zipReadersOf = (sheet: object): ZipReader[] => {
+  const pipes = (sheet as { stream?: { pipes?: unknown } }).stream?.pipes;
+  if (
+    !Array.isArray(pipes) ||
+    pipes.length === 0 ||
+    !pipes.every((pipe: ZipReader) => typeof pipe._writableState?.needDrain === 'boolean')
+  ) {
+    throw new Error('exceljs no longer exposes the sheet stream an XLSX export paces itself by');
+  }
+  return pipes as ZipReader[];
+};
+
 /**
  * XLSX with exceljs's streaming writer: each row is committed (serialized and zipped) as it
- * is added, so only the current row is in memory. exceljs pipes its zip into `out`, which
- * pauses it when the upload is behind; waiting for `out` to drain after each page keeps the
- * producer at most a page ahead of that. exceljs is loaded here only: it is large, and only
- * an xlsx export needs it.
+ * is added. After each page the producer waits until the zip has taken the page's rows
+ * (see zipReadersOf) and `out`, into which exceljs pipes the zip, has room: it stays at
+ * most a page ahead of the upload. exceljs is loaded here only: it is large, and only an
+ * xlsx export needs it (the API's bundle never reaches this code).
  */
 const xlsxWriter = async (out: Writable, signal: AbortSignal): Promise<RowWriter> => {
   const { stream } = await import('exceljs');
   const workbook = new stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
   const sheet = workbook.addWorksheet('jobs');
   sheet.addRow(EXPORT_COLUMNS.map((column) => column.name)).commit();
+  const zipReaders = zipReadersOf(sheet);
   return {
     async writePage(jobs) {
       for (const job of jobs) sheet.addRow(xlsxRow(job)).commit();
+      for (const reader of zipReaders) {
+        if (reader._writableState?.needDrain)
+          await once(reader as unknown as EventEmitter, 'drain', { signal });
+      }
       await roomIn(out, signal);
     },
     async finish() {
@@ -183,12 +213,17 @@ export const runExport = async (
   // Its errors reach the producer through `roomIn` and `uploaded`; unheard, one would end the process.
   out.on('error', () => undefined);
   const uploaded = upload.done();
-  // A failed upload stops the producer at once (a wait for room rejects with it).
-  uploaded.catch((error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+  // A failed upload stops the producer at once: every wait for room ends with it.
+  const uploadStopped = new AbortController();
+  const waits = AbortSignal.any([signal, uploadStopped.signal]);
+  uploaded.catch((error: unknown) => {
+    out.destroy(error instanceof Error ? error : new Error(String(error)));
+    uploadStopped.abort(error);
+  });
 
   let rows = 0;
   try {
-    const writer = await openWriter(payload.format, out, signal);
+    const writer = await openWriter(payload.format, out, waits);
     for await (const jobs of pagesOf(deps.jobs, {
       userId,
       status: payload.status,
@@ -214,8 +249,17 @@ export const runExport = async (
   } catch (error) {
     // Ending the body with an error makes the upload abort its multipart upload (or send
     // nothing, if it had not started one) and settle: awaited, so nothing runs on after.
-    out.destroy(new Error('The export was abandoned before it was complete.'));
-    await uploaded.catch(() => undefined);
+    const abandoned = new Error('The export was abandoned before it was complete.');
+    out.destroy(abandoned);
+    const uploadFailure = await uploaded.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    if (signal.aborted) throw signal.reason;
+    // An upload that failed on its own is the cause; the producer only saw its stream close.
+    if (!(error instanceof JobFailure) && uploadFailure !== undefined && uploadFailure !== abandoned) {
+      throw uploadFailure;
+    }
     throw error;
   }
   context.logger.info('Exported jobs', { jobId, fileKey, rows, bytes: out.bytes });

@@ -1011,3 +1011,38 @@ describe('createMany', () => {
     ]);
   });
 });
+
+describe('listForUser with a creation range (data.export)', () => {
+  const FROM = '2026-11-01T00:00:00.000Z';
+  const TO = '2026-11-30T23:59:59.999Z';
+
+  test.each([
+    [
+      { createdFrom: FROM, createdTo: TO },
+      'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+      { ':from': FROM, ':to': `${TO}#~` },
+    ],
+    [{ createdFrom: FROM }, 'GSI1PK = :pk AND GSI1SK >= :from', { ':from': FROM }],
+    [{ createdTo: TO }, 'GSI1PK = :pk AND GSI1SK <= :to', { ':to': `${TO}#~` }],
+  ])(
+    '%j is a key condition on the sort key, so nothing outside it is read',
+    async (range, condition, values) => {
+      dynamo.on(QueryCommand).resolves({ Items: [] });
+      await store.listForUser({ userId: 'user-1', limit: 5, type: 'email.send', ...range });
+      expect(queries()[0]).toMatchObject({
+        IndexName: 'UserJobs',
+        KeyConditionExpression: condition,
+        ExpressionAttributeValues: { ':pk': 'USER#user-1', ':type': 'email.send', ...values },
+        ScanIndexForward: false,
+      });
+    },
+  );
+
+  test('both bounds are inclusive: `<from>` sorts before and `<to>#~` after every key of their millisecond', () => {
+    const key = (createdAt: string) => `${createdAt}#01JD0000000000000000000000`;
+    expect(FROM <= key(FROM)).toBe(true);
+    expect(key(TO) <= `${TO}#~`).toBe(true);
+    expect(`${TO}#~` < key('2026-12-01T00:00:00.000Z')).toBe(true);
+    expect(key('2026-10-31T23:59:59.999Z') < FROM).toBe(true);
+  });
+});

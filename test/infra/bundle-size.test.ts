@@ -76,7 +76,7 @@ const optionsOf = (entry: string, props: JobQueueStackProps = {}): BundleOptions
   return (found[0] as JobQueueFunction).bundleOptions;
 };
 
-const JOB_HANDLER_PACKAGES = ['pdfkit', 'fontkit', 'mammoth', 'pdfjs-dist'];
+const JOB_HANDLER_PACKAGES = ['pdfkit', 'fontkit', 'mammoth', 'pdfjs-dist', 'exceljs', 'archiver'];
 
 describe('the API bundle', () => {
   let api: Bundle;
@@ -93,6 +93,9 @@ describe('the API bundle', () => {
     expect(api.inputs.filter((input) => JOB_HANDLER_PACKAGES.includes(packageOf(input) ?? ''))).toEqual([]);
     expect(api.inputs).not.toContain('lambdas/jobs/pdf-render.ts');
     expect(api.inputs).toContain('lambdas/jobs/pdf-render-schema.ts');
+    // data.export: the API validates its payload; the export's code (and exceljs) is the workers'.
+    expect(api.inputs).toContain('lambdas/jobs/data-export-payload.ts');
+    expect(api.inputs).not.toContain('lambdas/jobs/data-export.ts');
   });
 
   test('without tracing, carries neither the tracer nor the X-Ray SDK', () => {
@@ -139,8 +142,11 @@ describe('the worker bundle', () => {
         'lambdas/jobs/data-sync.ts',
         'lambdas/jobs/analytics-rollup.ts',
         'lambdas/jobs/user-notify.ts',
+        'lambdas/jobs/data-export.ts',
       ]),
     );
+    // An xlsx export's workbook writer, loaded by an xlsx export only (a dynamic import).
+    expect(worker.inputs.some((input) => packageOf(input) === 'exceljs')).toBe(true);
   });
 
   test('evaluates a job type’s code only when a job of that type runs: a cold start pays for none', () => {
@@ -157,6 +163,7 @@ const isDefinition = (input: string) =>
     'lambdas/jobs/job-type.ts',
     'lambdas/jobs/job-failure.ts',
     'lambdas/jobs/pdf-render-schema.ts',
+    'lambdas/jobs/data-export-payload.ts',
     'lambdas/jobs/email-policy.ts',
     'lambdas/jobs/data-sync-key.ts',
     'lambdas/jobs/webhook-address.ts',

@@ -135,7 +135,8 @@ const zipReadersOf = (sheet: object): ZipReader[] => {
  * xlsx export needs it (the API's bundle never reaches this code).
  */
 const xlsxWriter = async (out: Writable, signal: AbortSignal): Promise<RowWriter> => {
-  const { stream } = await import('exceljs');
+  // exceljs is CommonJS: Node's own ESM loader offers it as a default export only.
+  const { stream } = (await import('exceljs')).default;
   const workbook = new stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
   const sheet = workbook.addWorksheet('jobs');
   sheet.addRow(EXPORT_COLUMNS.map((column) => column.name)).commit();
@@ -271,11 +272,18 @@ export const runExport = async (
   return { fileKey, downloadUrl, rows, bytes: out.bytes };
 };
 
-const config = readConfig(['tableName', 'bucketName']);
-const dependencies: ExportDependencies = {
-  jobs: new JobStore(documentClient, config.tableName),
-  s3: s3Client,
-  bucketName: config.bucketName,
+/** Built on the first export (not at import), so runExport can be used without the worker's settings. */
+let dependencies: ExportDependencies | undefined;
+const defaultDependencies = (): ExportDependencies => {
+  const config = readConfig(['tableName', 'bucketName']);
+  return {
+    jobs: new JobStore(documentClient, config.tableName),
+    s3: s3Client,
+    bucketName: config.bucketName,
+  };
 };
 
-export const exportJobs = (context: JobContext<DataExportPayload>) => runExport(context, dependencies);
+export const exportJobs = (context: JobContext<DataExportPayload>) => {
+  dependencies ??= defaultDependencies();
+  return runExport(context, dependencies);
+};

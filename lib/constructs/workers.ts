@@ -140,7 +140,9 @@ export class Workers extends Construct {
         // loads only when a DOCX arrives. pdf.js is bundled (into the parse thread's bundle):
         // installed, its optional native canvas build would add ~70 MB to every worker.
         // Uploads are parsed in a worker thread (parse-thread.ts), shipped as its own bundle.
-        nodeModules: ['pdfkit', 'mammoth'],
+        // exceljs (XLSX exports, with archiver and jszip: ≈ 1.25 MB of code) is installed
+        // beside the bundle too, so a cold start parses none of it unless an XLSX export runs.
+        nodeModules: ['pdfkit', 'mammoth', 'exceljs'],
         threadEntries: WORKER_THREAD_ENTRIES,
         environment: {
           [ENV.tableName]: props.table.table.tableName,

@@ -12,3 +12,5 @@ export const syncEntity = async () => (await import('./data-sync')).syncEntity;
 export const rollup = async () => (await import('./analytics-rollup')).rollup;
 export const cleanup = async () => (await import('./system-cleanup')).cleanup;
 export const notifyUser = async () => (await import('./user-notify')).notifyUser;
+export const aiComplete = async () => (await import('./ai/ai-complete')).aiComplete;
+export const aiEnhanceResume = async () => (await import('./ai/ai-enhance-resume')).aiEnhanceResume;

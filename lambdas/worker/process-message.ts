@@ -327,6 +327,8 @@ const run = async (
       maxAttempts: job.maxAttempts,
       idempotencyKey: `${job.jobId}:${attempt}`,
       correlationId: job.correlationId,
+      submittedAt: job.createdAt,
+      submittedByAdmin: job.submittedByAdmin === true,
       signal: controller.signal,
       deadlineAt: deadlineAt,
       progress: (update) => lease.progress(update),

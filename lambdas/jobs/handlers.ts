@@ -12,5 +12,11 @@ export const syncEntity = async () => (await import('./data-sync')).syncEntity;
 export const rollup = async () => (await import('./analytics-rollup')).rollup;
 export const cleanup = async () => (await import('./system-cleanup')).cleanup;
 export const notifyUser = async () => (await import('./user-notify')).notifyUser;
-export const aiComplete = async () => (await import('./ai/ai-complete')).aiComplete;
-export const aiEnhanceResume = async () => (await import('./ai/ai-enhance-resume')).aiEnhanceResume;
+/** The AI types read their API key while loading (see warmUp). */
+const aiHandlers = async () => {
+  const module = await import('./ai/ai-handlers');
+  await module.warmUp();
+  return module;
+};
+export const aiComplete = async () => (await aiHandlers()).aiComplete;
+export const aiEnhanceResume = async () => (await aiHandlers()).aiEnhanceResume;

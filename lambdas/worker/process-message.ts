@@ -150,6 +150,10 @@ export const processJobMessage = async (
   const type = deps.findJobType(job.type);
   await waitIfItMayEndTheProcess(job, deps);
 
+  // A rate protects a provider: a cold handler loads (and warms its clients) before the
+  // start is counted, so its request goes out in the second it was admitted for.
+  // (A handler that cannot load fails below, in run(), where its error is recorded.)
+  if (type && deps.isRateLimited?.(type)) await type.load().catch(() => undefined);
   // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
   const startedAt = deps.clock();
   if (type && deps.admit && !(await deps.admit(type, startedAt))) {

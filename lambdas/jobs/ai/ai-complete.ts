@@ -28,9 +28,3 @@ export const completeWith =
     context.logger.info('AI completion done', { finishReason: completion.finishReason, tokens: used });
     return completion;
   };
-
-/** ai.complete: one chat completion against the stack's OpenAI-compatible endpoint. */
-export const aiComplete = async (context: JobContext<AiCompletePayload>): Promise<ChatCompletion> => {
-  const runtime = await import('./ai-runtime');
-  return completeWith({ chat: runtime.chatClient, quota: runtime.tokenQuota })(context);
-};

@@ -91,14 +91,3 @@ export const enhanceResumeWith =
       if (used > 0) await settleTokens(deps.quota, context, ENHANCE_RESUME_RESERVED_TOKENS, used, final);
     }
   };
-
-/** ai.enhanceResume: an uploaded resume's sections rewritten by the stack's model. */
-export const aiEnhanceResume = async (context: JobContext<EnhanceResumePayload>): Promise<EnhancedResume> => {
-  const [runtime, files] = await Promise.all([import('./ai-runtime'), import('../resume/resume-files')]);
-  return enhanceResumeWith({
-    chat: runtime.chatClient,
-    quota: runtime.tokenQuota,
-    sectionsOf: async (fileKey, userId, signal) =>
-      (await files.extractUpload(fileKey, userId, signal)).sections,
-  })(context);
-};

@@ -16,6 +16,15 @@ const client = config.aiEndpoint
 
 export const tokenQuota = new DailyQuota(documentClient, config.tableName);
 
+/**
+ * Reads the API key ahead of the first job (once per cold start, when an endpoint is set):
+ * the worker loads a rate-limited type's handler before admitting its start, so the
+ * provider sees requests at the admitted rate, not a burst after each cold start.
+ */
+export const warmUp = async (): Promise<void> => {
+  if (client) await apiKey.get().catch(() => undefined);
+};
+
 /** The stack's chat client; without a configured endpoint the job fails at once. */
 export const chatClient = (): ChatClient => {
   if (!client) {

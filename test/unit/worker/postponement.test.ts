@@ -114,3 +114,39 @@ describe('a postponed attempt (JobPostponed)', () => {
     expect(attemptOfMessage(waiting, { jobId: JOB_ID, attempt: 1 })).toBe('next');
   });
 });
+
+describe('a rate-limited type', () => {
+  test('loads its handler before its start is admitted, so a cold start does not delay an admitted request', async () => {
+    new JobTableFake(dynamo, storedJob({ type: 'ai.complete' }));
+    const order: string[] = [];
+    const limited = {
+      ...type,
+      load: async () => {
+        order.push('load');
+        return async () => ({});
+      },
+    };
+    const deps = workerDependencies((name) => (name === limited.name ? limited : undefined), {
+      leaseTiming: { leaseMs: 30_000, renewEveryMs: 50, minProgressIntervalMs: 0 },
+      isRateLimited: () => true,
+      admit: async () => {
+        order.push('admit');
+        return true;
+      },
+    });
+    expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, deps, budget)).toBe('completed');
+    expect(order.slice(0, 2)).toEqual(['load', 'admit']);
+  });
+
+  test('a handler that cannot load is not admitted early: its failure is recorded by the run', async () => {
+    const table = new JobTableFake(dynamo, storedJob({ type: 'ai.complete' }));
+    const broken = { ...type, load: async () => Promise.reject(new Error('Invalid configuration')) };
+    const deps = workerDependencies((name) => (name === broken.name ? broken : undefined), {
+      leaseTiming: { leaseMs: 30_000, renewEveryMs: 50, minProgressIntervalMs: 0 },
+      isRateLimited: () => true,
+      admit: async () => true,
+    });
+    expect(await processJobMessage({ jobId: JOB_ID, attempt: 1 }, deps, budget)).toBe('retrying');
+    expect(table.item?.error).toMatchObject({ code: 'HANDLER_ERROR', message: 'Invalid configuration' });
+  });
+});

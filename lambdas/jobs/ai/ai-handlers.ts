@@ -1,0 +1,20 @@
+import type { JobContext } from '../job-type';
+import { extractUpload } from '../resume/resume-files';
+import { completeWith } from './ai-complete';
+import { type EnhanceResumePayload, enhanceResumeWith } from './ai-enhance-resume';
+import type { AiCompletePayload } from './ai-payload';
+import { chatClient, tokenQuota, warmUp } from './ai-runtime';
+
+export { warmUp };
+
+/** ai.complete: one chat completion against the stack's OpenAI-compatible endpoint. */
+export const aiComplete = (context: JobContext<AiCompletePayload>) =>
+  completeWith({ chat: chatClient, quota: tokenQuota })(context);
+
+/** ai.enhanceResume: an uploaded resume's sections rewritten by the stack's model. */
+export const aiEnhanceResume = (context: JobContext<EnhanceResumePayload>) =>
+  enhanceResumeWith({
+    chat: chatClient,
+    quota: tokenQuota,
+    sectionsOf: async (fileKey, userId, signal) => (await extractUpload(fileKey, userId, signal)).sections,
+  })(context);

@@ -154,14 +154,20 @@ test('once the daily token budget is spent, the next ai job is refused at submit
   }
 });
 
-test(`the type's start rate (${TEST_AI_RATE_PER_SECOND}/s) holds for 100 jobs across 50 concurrent workers, nothing failed`, async () => {
-  const tag = `rate-${Date.now()}`;
+const perSecond = (instants: readonly string[]) => {
+  const counts = new Map<string, number>();
+  for (const at of instants) counts.set(at.slice(0, 19), (counts.get(at.slice(0, 19)) ?? 0) + 1);
+  return counts;
+};
+
+/** Submits `count` ai.complete jobs tagged `tag` to the critical workers and waits for them all to end. */
+const runBatch = async (tag: string, count: number) => {
   const reply = await api('POST', '/v1/jobs/batch', {
     user: 'bruno',
     body: {
-      jobs: Array.from({ length: 100 }, (_, index) => ({
+      jobs: Array.from({ length: count }, (_, index) => ({
         type: 'ai.complete',
-        // The critical workers: 50 concurrent invocations (the local host runs 10 at once).
+        // The critical workers: 50 concurrent invocations (the local host runs 10 environments at once).
         priority: 'critical',
         payload: { messages: [{ role: 'user', content: `${tag} ${index}` }], maxTokens: 8 },
       })),
@@ -169,25 +175,40 @@ test(`the type's start rate (${TEST_AI_RATE_PER_SECOND}/s) holds for 100 jobs ac
   });
   expect(reply.status).toBe(202);
   const ids: string[] = reply.body.jobs.map((job: { jobId: string }) => job.jobId);
-  const jobs = await eventually(
+  return eventually(
     () => Promise.all(ids.map((jobId) => getJob('bruno', jobId))),
     (all) => all.every((job) => job.status === 'completed' || job.status === 'failed'),
-    75_000,
+    60_000,
     1000,
   );
+};
+
+test(`the type's start rate (${TEST_AI_RATE_PER_SECOND}/s) holds for 100 jobs across 50 concurrent workers, nothing failed`, async () => {
+  // Cold starts first: on this shared machine, ten environments compiling at once starve
+  // every thread (the provider's clock included) for seconds — a cost AWS does not share.
+  await runBatch(`warm-${Date.now()}`, 20);
+  const tag = `rate-${Date.now()}`;
+  const jobs = await runBatch(tag, 100);
   expect(jobs.filter((job) => job.status !== 'completed')).toEqual([]);
   expect(jobs.every((job) => job.attempts === 1)).toBe(true);
-  const perSecond = (instants: string[]) => {
-    const counts = new Map<string, number>();
-    for (const at of instants) counts.set(at.slice(0, 19), (counts.get(at.slice(0, 19)) ?? 0) + 1);
-    return counts;
-  };
   const starts = perSecond(jobs.map((job) => String(job.startedAt)));
   expect(Math.max(...starts.values())).toBeLessThanOrEqual(TEST_AI_RATE_PER_SECOND);
   const requests = await aiRequests(tag);
   expect(requests).toHaveLength(100);
   expect(requests.every((request) => request.status === 200)).toBe(true);
   const arrivals = perSecond(requests.map((request) => request.at));
+  const lags = requests.map((request) => {
+    const index = Number(request.lastMessage.slice(tag.length + 1));
+    return Date.parse(request.at) - Date.parse(String(jobs[index]?.startedAt));
+  });
+  // DIAGNOSTIC
+  console.log(
+    JSON.stringify({
+      lags: lags.sort((a, b) => a - b),
+      starts: [...starts.entries()],
+      arrivals: [...arrivals.entries()],
+    }),
+  );
   expect(Math.max(...arrivals.values())).toBeLessThanOrEqual(TEST_AI_RATE_PER_SECOND);
   expect(arrivals.size).toBeGreaterThanOrEqual(100 / TEST_AI_RATE_PER_SECOND - 1);
 });

@@ -1,5 +1,4 @@
 import type { JobContext } from '../job-type';
-import { extractUpload } from '../resume/resume-files';
 import { completeWith } from './ai-complete';
 import { type EnhanceResumePayload, enhanceResumeWith } from './ai-enhance-resume';
 import type { AiCompletePayload } from './ai-payload';
@@ -16,5 +15,7 @@ export const aiEnhanceResume = (context: JobContext<EnhanceResumePayload>) =>
   enhanceResumeWith({
     chat: chatClient,
     quota: tokenQuota,
-    sectionsOf: async (fileKey, userId, signal) => (await extractUpload(fileKey, userId, signal)).sections,
+    // The resume parsers load with the first ai.enhanceResume, not with every ai.complete worker.
+    sectionsOf: async (fileKey, userId, signal) =>
+      (await (await import('../resume/resume-files')).extractUpload(fileKey, userId, signal)).sections,
   })(context);

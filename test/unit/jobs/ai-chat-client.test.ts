@@ -50,7 +50,7 @@ describe('ChatClient', () => {
     expect(url).toBe('https://ai.example.com/v1/chat/completions');
     expect(init?.method).toBe('POST');
     expect(init?.signal).toBe(signal);
-    expect((init?.headers as Record<string, string>).authorization).toBe(`Bearer ${KEY}`);
+    expect((init?.headers as Record<string, string> | undefined)?.authorization).toBe(`Bearer ${KEY}`);
     expect(JSON.parse(String(init?.body))).toEqual({
       model: 'test-model',
       messages: request.messages,

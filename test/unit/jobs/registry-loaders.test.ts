@@ -2,9 +2,6 @@ import { findJobType, jobTypeNames } from '../../../lambdas/jobs/registry';
 
 // What only the workers' environment has (email.send reads it when its module loads).
 process.env.EMAIL_FROM = 'jobs@example.com';
-// …and the ai.* types (no endpoint: they would fail with AI_NOT_CONFIGURED).
-process.env.AI_MODEL = 'test-model';
-process.env.AI_API_KEY_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ai';
 
 afterEach(() => {
   delete process.env.JOBQUEUE_RUNS_JOBS;

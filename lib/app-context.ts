@@ -101,6 +101,12 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
   const alarmEmail = node.tryGetContext('jobqueue:alarmEmail') as unknown;
   if (alarmEmail !== undefined && typeof alarmEmail !== 'string')
     throw new ContextError('jobqueue:alarmEmail', alarmEmail, 'an email address');
+  const aiEndpoint = node.tryGetContext('jobqueue:aiEndpoint') as unknown;
+  if (aiEndpoint !== undefined && typeof aiEndpoint !== 'string')
+    throw new ContextError('jobqueue:aiEndpoint', aiEndpoint, 'an https URL');
+  const aiModel = node.tryGetContext('jobqueue:aiModel') as unknown;
+  if (aiModel !== undefined && typeof aiModel !== 'string')
+    throw new ContextError('jobqueue:aiModel', aiModel, 'a model name');
   const rates = parsed(node.tryGetContext('jobqueue:jobRateLimits'));
   if (
     rates !== undefined &&
@@ -135,6 +141,10 @@ export const stackPropsFromContext = (node: Node): JobQueueStackProps & { nag: b
     dashboardSite: optionalBoolean(node, 'jobqueue:dashboardSite'),
     alarmEmail: alarmEmail as string | undefined,
     workerLeaseSeconds: optionalNumber(node, 'jobqueue:workerLeaseSeconds'),
+    // An empty string (e.g. `-c jobqueue:aiEndpoint=`) is the same as none.
+    aiEndpoint: aiEndpoint === '' ? undefined : (aiEndpoint as string | undefined),
+    aiModel: aiModel as string | undefined,
+    aiDailyTokens: optionalNumber(node, 'jobqueue:aiDailyTokens'),
     nag: optionalBoolean(node, 'jobqueue:nag') ?? true,
   };
 };

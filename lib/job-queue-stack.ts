@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { Priority } from '../lambdas/core/priority';
+import { AiProvider } from './constructs/ai-provider';
 import { Auth, type ExternalIssuer } from './constructs/auth';
 import { DashboardSite } from './constructs/dashboard-site';
 import { FileStore } from './constructs/file-store';
@@ -56,6 +57,12 @@ export interface JobQueueStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** A worker's lease on a running job, in seconds (see `WorkersProps.leaseSeconds`). @default 30 */
   readonly workerLeaseSeconds?: number;
+  /** https base URL of the OpenAI-compatible API the ai.* jobs call. @default none (AI_NOT_CONFIGURED) */
+  readonly aiEndpoint?: string;
+  /** Model the ai.* jobs ask for. @default 'gpt-4o-mini' */
+  readonly aiModel?: string;
+  /** AI tokens a user may spend per UTC day. @default 100000 */
+  readonly aiDailyTokens?: number;
 }
 
 /** jobqueue: composes one construct per concern and publishes the endpoints. */
@@ -73,12 +80,14 @@ export class JobQueueStack extends Stack {
     const queues = new PriorityQueues(this, 'Queues', { consumerTimeout: workerTimeout() });
     const auth = new Auth(this, 'Auth', { externalIssuer: props.externalIssuer });
     const webhookSecret = new WebhookSecret(this, 'Webhooks', { allowLoopback: props.webhookAllowLoopback });
+    const ai = new AiProvider(this, 'Ai', { endpoint: props.aiEndpoint, model: props.aiModel });
     const socket = new ProgressSocket(this, 'Progress', { table, auth, tracing });
     const workers = new Workers(this, 'Workers', {
       table,
       queues,
       files,
       webhookSecret,
+      ai,
       socket,
       concurrency: props.concurrency,
       emailFrom: props.emailFrom,
@@ -102,6 +111,7 @@ export class JobQueueStack extends Stack {
       emailRecipientDomains: props.emailRecipientDomains,
       emailDailyQuota: props.emailDailyQuota,
       uploadsPerDay: props.uploadsPerDay,
+      aiDailyTokens: props.aiDailyTokens,
       tracing,
       ...retention,
     });
@@ -131,6 +141,11 @@ export class JobQueueStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: auth.userPoolClient?.userPoolClientId ?? 'external' });
     new CfnOutput(this, 'TableName', { value: table.table.tableName });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName });
+    new CfnOutput(this, 'AiApiKeySecretArn', {
+      value: ai.secret.secretArn,
+      description:
+        'Put the AI provider key here (aws secretsmanager put-secret-value); only the workers read it',
+    });
     if (site) new CfnOutput(this, 'DashboardUrl', { value: site.url, description: 'The web dashboard' });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: monitoring.alarmTopic.topicArn,

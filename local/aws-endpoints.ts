@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalAiEndpoint } from './ai-endpoint';
 import { readBody } from './net';
 
 /** One email the SES v2 mail sink accepted. */
@@ -50,11 +51,14 @@ const reply = (response: ServerResponse, status: number, body: unknown, errorTyp
 
 /**
  * The AWS APIs the local cloud serves itself, on the dashboard port: SES v2 SendEmail (a
- * mail sink) and Lambda Get/UpdateEventSourceMapping. Functions reach them through the
+ * mail sink) and Lambda Get/UpdateEventSourceMapping; beside them the AI provider's
+ * stand-in (local/ai-endpoint.ts). Functions reach them through the
  * SDK's standard AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL_LAMBDA.
  */
 export class LocalAwsEndpoints {
   readonly mail: SentMail[] = [];
+  /** The OpenAI-compatible stand-in the ai.* jobs call (local/ai-endpoint.ts). */
+  readonly ai = new LocalAiEndpoint();
   private readonly mappings = new Map<string, ManagedMapping>();
   private readonly secrets = new Map<string, { arn: string; name: string; value: string }>();
 
@@ -71,6 +75,7 @@ export class LocalAwsEndpoints {
   /** Handles the request if it is one of these APIs; false otherwise. */
   async handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? '/', 'http://local');
+    if (await this.ai.handle(request, response)) return true;
     if (request.headers['x-amz-target'] === 'secretsmanager.GetSecretValue') {
       await this.getSecretValue(request, response);
       return true;

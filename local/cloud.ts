@@ -77,6 +77,9 @@ const USER_POOL_ID = `${REGION}_localpool`;
 const WEBSOCKET_API_ID = 'localws';
 const HTTP_API_ID = 'localhttp';
 
+/** A placeholder host (`.invalid` never resolves) that stands for the local AI endpoint. */
+const LOCAL_AI_ENDPOINT = 'https://ai.jobqueue.invalid';
+
 /**
  * Context only the local cloud sets: the README walkthrough mails example.com, and the
  * end-to-end webhook receivers listen on 127.0.0.1. A deployed stack allows neither.
@@ -86,6 +89,9 @@ export const LOCAL_CONTEXT = {
   'jobqueue:dashboardSite': false,
   'jobqueue:emailRecipientDomains': ['example.com'],
   'jobqueue:webhookAllowLoopback': true,
+  // The AI stand-in on the dashboard port (local/ai-endpoint.ts): synth sees an https URL,
+  // which the functions' environment then points at the stand-in (`rewrites` below).
+  'jobqueue:aiEndpoint': `${LOCAL_AI_ENDPOINT}/v1`,
 } as const;
 
 /** Synthesizes the app as `cdk synth` does, minus bundling (handlers run from source here). */
@@ -322,6 +328,7 @@ export class LocalCloud {
         `https://${WEBSOCKET_API_ID}.execute-api.${REGION}.amazonaws.com`,
         `http://127.0.0.1:${ports.webSocket}`,
       ],
+      [LOCAL_AI_ENDPOINT, `http://127.0.0.1:${ports.dashboard}`],
     ];
     const localize = (value: string) =>
       rewrites.reduce((text, [from, to]) => text.split(from).join(to), value);

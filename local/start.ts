@@ -12,6 +12,8 @@ const { values } = parseArgs({
     'dashboard-port': { type: 'string' },
     'sweep-interval-ms': { type: 'string' },
     'worker-lease-seconds': { type: 'string' },
+    /** More CDK context as a JSON object, over cdk.json's and the local cloud's (e.g. the tests' budgets). */
+    context: { type: 'string' },
   },
 });
 
@@ -40,12 +42,24 @@ const leaseText = values['worker-lease-seconds'] ?? process.env.JOBQUEUE_WORKER_
 
 // Node 20 here; the SDK's notice about its future Node 22 requirement is noise in a dev tool.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+let extraContext: Record<string, unknown> = {};
+if (values.context !== undefined) {
+  try {
+    extraContext = JSON.parse(values.context);
+  } catch {
+    process.stderr.write(`--context must be a JSON object, got ${JSON.stringify(values.context)}.\n`);
+    process.exit(2);
+  }
+}
 const started = Date.now();
 const cloud = new LocalCloud({
   ports,
   persist: values.persist,
   scheduleIntervalsMs: sweepMs ? { SchedulesSweepRule: sweepMs } : undefined,
-  context: leaseText === undefined ? undefined : { 'jobqueue:workerLeaseSeconds': Number(leaseText) },
+  context: {
+    ...extraContext,
+    ...(leaseText === undefined ? {} : { 'jobqueue:workerLeaseSeconds': Number(leaseText) }),
+  },
 });
 
 let stopping = false;

@@ -36,5 +36,7 @@ export interface ApiDependencies {
     readonly emailDailyQuota: number;
     /** Uploads a user may start per UTC day. */
     readonly uploadsPerDay: number;
+    /** AI tokens a user may spend per UTC day (ai.* jobs reserve at submit). */
+    readonly aiDailyTokens: number;
   };
 }

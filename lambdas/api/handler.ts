@@ -43,6 +43,7 @@ const config = readConfig([
   'emailRecipientDomains',
   'emailDailyQuota',
   'uploadsPerDay',
+  'aiDailyTokens',
   'webhookSecretArn',
   // Read by the data.sync payload schema at submission; validated here at cold start.
   'webhookAllowLoopback',

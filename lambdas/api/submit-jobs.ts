@@ -78,8 +78,12 @@ const buildJob = (body: unknown, context: SubmitContext, deps: ApiDependencies):
   return job;
 };
 
-const dailyLimit = (quota: QuotaName, deps: ApiDependencies): number =>
-  quota === 'emails' ? deps.settings.emailDailyQuota : deps.settings.uploadsPerDay;
+const DAILY_LIMITS: Readonly<Record<QuotaName, (deps: ApiDependencies) => number>> = {
+  emails: (deps) => deps.settings.emailDailyQuota,
+  uploads: (deps) => deps.settings.uploadsPerDay,
+  aiTokens: (deps) => deps.settings.aiDailyTokens,
+};
+const dailyLimit = (quota: QuotaName, deps: ApiDependencies): number => DAILY_LIMITS[quota](deps);
 
 /**
  * Draws what `jobs` take from the caller's daily quotas (e.g. email recipients), all or

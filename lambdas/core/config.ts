@@ -75,6 +75,18 @@ const SETTINGS = {
   ],
   emailDailyQuota: [ENV.emailDailyQuota, positiveInt(100)],
   uploadsPerDay: [ENV.uploadsPerDay, positiveInt(200)],
+  // Empty or unset: no provider configured (the ai.* jobs fail with AI_NOT_CONFIGURED).
+  aiEndpoint: [
+    ENV.aiEndpoint,
+    z
+      .string()
+      .default('')
+      .pipe(z.union([z.literal(''), z.url({ protocol: /^https?$/ })]))
+      .transform((url) => url.replace(/\/+$/, '')),
+  ],
+  aiModel: [ENV.aiModel, z.string().min(1).max(200)],
+  aiApiKeySecretArn: [ENV.aiApiKeySecretArn, z.string().min(1)],
+  aiDailyTokens: [ENV.aiDailyTokens, positiveInt(100_000)],
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -1,10 +1,14 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { QuotaExceededError } from './errors';
 import { keys } from './table-keys';
 import { takeFromWindow } from './window-counter';
 
-/** Per-user allowances counted per UTC day (`emails`: recipients, `uploads`: upload grants). */
-export type QuotaName = 'emails' | 'uploads';
+/**
+ * Per-user allowances counted per UTC day (`emails`: recipients, `uploads`: upload grants,
+ * `aiTokens`: AI tokens, estimated at submit and corrected after the call).
+ */
+export type QuotaName = 'emails' | 'uploads' | 'aiTokens';
 
 const DAY_MS = 86_400_000;
 
@@ -37,5 +41,29 @@ export class DailyQuota {
         Math.floor((dayStart + 2 * DAY_MS) / 1000),
       ));
     if (!taken) throw new QuotaExceededError(quota, limitPerDay, retryAfter);
+  }
+
+  /**
+   * Corrects what was reserved on `day` (YYYY-MM-DD, the day of the reservation) by `delta`,
+   * up or down: one unconditional ADD, since the amount was spent already whatever the
+   * limit says. A counter that expired meanwhile starts again from `delta`, as a day's
+   * counter would (its TTL is set then too, so it never stays).
+   */
+  async adjust(quota: QuotaName, userId: string, day: string, delta: number): Promise<void> {
+    if (!Number.isFinite(delta) || delta === 0) return;
+    const dayStart = Date.parse(`${day}T00:00:00.000Z`);
+    if (Number.isNaN(dayStart)) throw new Error(`Not a day: ${day}`);
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.dailyQuota(quota, userId, day),
+        UpdateExpression: 'ADD #count :delta SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: {
+          ':delta': Math.round(delta),
+          ':expiresAt': Math.floor((dayStart + 2 * DAY_MS) / 1000),
+        },
+      }),
+    );
   }
 }

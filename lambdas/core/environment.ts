@@ -41,6 +41,14 @@ export const ENV = {
   uploadsPerDay: 'UPLOADS_PER_DAY',
   /** `true` lets data.sync reach loopback addresses (the local cloud's receivers); never link-local. */
   webhookAllowLoopback: 'WEBHOOK_ALLOW_LOOPBACK',
+  /** Base URL of the OpenAI-compatible API the ai.* jobs call (`…/v1`); empty: not configured. */
+  aiEndpoint: 'AI_ENDPOINT',
+  /** Model name the ai.* jobs ask for. */
+  aiModel: 'AI_MODEL',
+  /** ARN of the Secrets Manager secret holding the AI API key. */
+  aiApiKeySecretArn: 'AI_API_KEY_SECRET_ARN',
+  /** Tokens (estimated at submit, corrected after each call) a user may spend on ai.* jobs per UTC day. */
+  aiDailyTokens: 'AI_DAILY_TOKENS',
   /** Job type submitted by a scheduled rule (the rule's input may override it). */
   scheduledJobType: 'SCHEDULED_JOB_TYPE',
 } as const;

@@ -13,3 +13,11 @@ export const rollup = async () => (await import('./analytics-rollup')).rollup;
 export const cleanup = async () => (await import('./system-cleanup')).cleanup;
 export const notifyUser = async () => (await import('./user-notify')).notifyUser;
 export const exportJobs = async () => (await import('./data-export')).exportJobs;
+/** The AI types read their API key while loading (see warmUp). */
+const aiHandlers = async () => {
+  const module = await import('./ai/ai-handlers');
+  await module.warmUp();
+  return module;
+};
+export const aiComplete = async () => (await aiHandlers()).aiComplete;
+export const aiEnhanceResume = async () => (await aiHandlers()).aiEnhanceResume;

@@ -38,6 +38,10 @@ export interface JobContext<Payload> {
   /** Stable across redeliveries of one attempt: use it for side effects that must not repeat. */
   readonly idempotencyKey: string;
   readonly correlationId?: string;
+  /** When the job was submitted (ISO): the day its daily quotas were drawn on. */
+  readonly submittedAt?: string;
+  /** Submitted by an admin: the daily quotas did not count it. @default false */
+  readonly submittedByAdmin?: boolean;
   /** Aborted at the type's timeout, on a cancel request, or before the function's own deadline. */
   readonly signal: AbortSignal;
   /**

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ForbiddenError } from '../core/errors';
+import { aiCompletePayloadSchema, ENHANCE_RESUME_RESERVED_TOKENS, reservedTokensOf } from './ai/ai-payload';
 import { dataExportSchema, exportFileKeys } from './data-export-payload';
 import { syncEntityKey } from './data-sync-key';
 import { allowedRecipientDomains, recipientsOf, requireAllowedRecipients } from './email-policy';
@@ -221,6 +222,32 @@ const definitions: readonly JobTypeDefinition[] = [
     schema: dataExportSchema((name) => byName.has(name)),
     outputKeys: exportFileKeys,
     load: async () => (await handlers()).exportJobs(),
+  }),
+  defineJobType({
+    name: 'ai.complete',
+    defaultPriority: 'normal',
+    maxAttempts: 5,
+    timeoutSeconds: 120,
+    backoff: DEFAULT_BACKOFF,
+    // A provider's requests-per-second tier; configurable per stack (jobqueue:jobRateLimits).
+    rateLimit: { perSecond: 10 },
+    schema: aiCompletePayloadSchema,
+    // The prompt's estimate plus the completion allowed; settled to the real count after the call.
+    dailyQuota: { name: 'aiTokens', amount: reservedTokensOf },
+    load: async () => (await handlers()).aiComplete(),
+  }),
+  defineJobType({
+    name: 'ai.enhanceResume',
+    defaultPriority: 'normal',
+    maxAttempts: 3,
+    timeoutSeconds: 180,
+    backoff: DEFAULT_BACKOFF,
+    rateLimit: { perSecond: 10 },
+    schema: z.object({ fileKey }).strict(),
+    authorize: (payload, caller) => requireOwnUpload(payload.fileKey, caller.id),
+    // The prompt is built from the file in the worker: a fixed estimate, settled after the calls.
+    dailyQuota: { name: 'aiTokens', amount: () => ENHANCE_RESUME_RESERVED_TOKENS },
+    load: async () => (await handlers()).aiEnhanceResume(),
   }),
   defineJobType({
     name: 'analytics.rollup',

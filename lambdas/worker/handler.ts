@@ -29,6 +29,11 @@ const config = readConfig([
   'failedRetentionDays',
   'jobRateLimits',
   'emailRecipientDomains',
+  // The ai.* jobs' provider settings (lambdas/jobs/ai/ai-runtime.ts reads them on first use):
+  // checked here too, so a malformed one fails the worker's cold start, not a job later.
+  'aiEndpoint',
+  'aiModel',
+  'aiApiKeySecretArn',
 ]);
 const typeRates = new TypeRateLimiter(documentClient, config.tableName);
 const timing = attemptTiming(config.workerLeaseSeconds);

@@ -106,7 +106,12 @@ type TerminalSet = TerminalFields & Readonly<Record<string, unknown>>;
 /** How a running attempt ends: the status it moves to and what that write sets. */
 export type Ending =
   | { readonly to: 'completed'; readonly set: TerminalSet }
-  | { readonly to: 'retrying'; readonly error: JobError; readonly set: { readonly runAt: string } }
+  | {
+      readonly to: 'retrying';
+      readonly error: JobError;
+      /** `attempts` only when a postponement gives the attempt back. */
+      readonly set: { readonly runAt: string; readonly attempts?: number };
+    }
   | { readonly to: 'failed'; readonly error: JobError; readonly set: TerminalSet }
   | { readonly to: 'cancelled'; readonly set: TerminalSet };
 
@@ -152,6 +157,28 @@ export const retryOrFail = (
   }
   return { to: 'failed', error, set: terminalFields(job, now) };
 };
+
+/**
+ * The attempt was postponed (the provider said "later", e.g. HTTP 429 with Retry-After):
+ * the job waits `seconds` as `retrying` and gets this attempt back (`attempts` one lower),
+ * so the dispatcher's next message carries the same attempt number and a postponement
+ * never uses up, nor exhausts, the job's attempts. The write is the same conditional
+ * update on `processing` and this attempt as any ending, so a message of the attempt that
+ * comes back later finds the job waiting for that attempt with another `runAt` (stale).
+ */
+export const postponement = (
+  job: JobRecord,
+  error: JobError,
+  seconds: number,
+  now: Date,
+): Extract<Ending, { to: 'retrying' }> => ({
+  to: 'retrying',
+  error: { ...error, retryable: true },
+  set: {
+    runAt: new Date(now.getTime() + seconds * 1000).toISOString(),
+    attempts: Math.max(job.attempts - 1, 0),
+  },
+});
 
 /**
  * A lost attempt (its lease ran out with nobody renewing it): cancelled if a cancel was

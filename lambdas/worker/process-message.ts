@@ -4,7 +4,7 @@ import type { JobError, JobRecord } from '../core/job';
 import type { JobMessage } from '../core/job-message';
 import type { JobQueueClient } from '../core/job-queue-client';
 import type { JobStore, TransitionResult } from '../core/job-store';
-import { JobFailure } from '../jobs/job-failure';
+import { JobFailure, JobPostponed } from '../jobs/job-failure';
 import type { JobLogger, JobTypeDefinition } from '../jobs/job-type';
 import { AttemptLease, DEFAULT_LEASE_TIMING, type LeaseLossReason, type LeaseTiming } from './attempt-lease';
 import {
@@ -14,6 +14,7 @@ import {
   claimRequest,
   completion,
   type Ending,
+  postponement,
   recordEnding,
   recordLostAttempt,
   retryOrFail,
@@ -149,6 +150,10 @@ export const processJobMessage = async (
   const type = deps.findJobType(job.type);
   await waitIfItMayEndTheProcess(job, deps);
 
+  // A rate protects a provider: a cold handler loads (and warms its clients) before the
+  // start is counted, so its request goes out in the second it was admitted for.
+  // (A handler that cannot load fails below, in run(), where its error is recorded.)
+  if (type && deps.isRateLimited?.(type)) await type.load().catch(() => undefined);
   // Over its type's rate, a job waits in the queue: a fresh delayed message, no attempt used.
   const startedAt = deps.clock();
   if (type && deps.admit && !(await deps.admit(type, startedAt))) {
@@ -326,6 +331,8 @@ const run = async (
       maxAttempts: job.maxAttempts,
       idempotencyKey: `${job.jobId}:${attempt}`,
       correlationId: job.correlationId,
+      submittedAt: job.createdAt,
+      submittedByAdmin: job.submittedByAdmin === true,
       signal: controller.signal,
       deadlineAt: deadlineAt,
       progress: (update) => lease.progress(update),
@@ -373,7 +380,35 @@ const run = async (
     logger.debug('Job completed', { durationMs: ending.set.durationMs });
     return settled(completed, 'completed');
   }
+  if (outcome?.error instanceof JobPostponed) return recordPostponement(job, deps, logger, outcome.error);
   return recordFailure(job, deps, logger, toJobError(outcome?.error));
+};
+
+/**
+ * The provider asked for time (JobPostponed): the job waits as `retrying` and runs again
+ * as the same attempt. Like a retry, this message is deleted and the dispatcher sends the
+ * next one, due at the postponed `runAt`.
+ */
+const recordPostponement = async (
+  job: JobRecord,
+  deps: WorkerDependencies,
+  logger: JobLogger,
+  postponed: JobPostponed,
+): Promise<MessageOutcome> => {
+  const now = deps.clock();
+  const error: JobError = {
+    code: postponed.code,
+    message: sanitizeErrorMessage(postponed.message),
+    retryable: true,
+  };
+  const ending = postponement(job, error, postponed.retryAfterSeconds, now);
+  const result = await recordEnding(deps, job, ending, now);
+  logger.info("Job postponed at the provider's request; the attempt is not counted", {
+    error,
+    attempt: job.attempts,
+    runAt: ending.set.runAt,
+  });
+  return settled(result, 'retrying');
 };
 
 /**

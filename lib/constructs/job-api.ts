@@ -34,6 +34,8 @@ export interface JobApiProps extends FunctionTracingProps {
   readonly emailRecipientDomains?: readonly string[];
   /** Email recipients a user may send to per UTC day. @default 100 */
   readonly emailDailyQuota?: number;
+  /** AI tokens a user may spend per UTC day (ai.* jobs reserve an estimate at submit). @default 100000 */
+  readonly aiDailyTokens?: number;
   /** Uploads a user may start per UTC day. @default 200 */
   readonly uploadsPerDay?: number;
   /** Longest delay a job may ask for. @default 7 days */
@@ -96,6 +98,13 @@ export class JobApi extends Construct {
       1,
       1_000_000,
     );
+    const aiDailyTokens = requireIntegerInRange(
+      this,
+      'aiDailyTokens',
+      props.aiDailyTokens ?? 100_000,
+      1,
+      1_000_000_000,
+    );
     const emailRecipientDomains = requireDomains(
       this,
       'emailRecipientDomains',
@@ -122,6 +131,7 @@ export class JobApi extends Construct {
         [ENV.emailRecipientDomains]: JSON.stringify(emailRecipientDomains),
         [ENV.emailDailyQuota]: String(emailDailyQuota),
         [ENV.uploadsPerDay]: String(uploadsPerDay),
+        [ENV.aiDailyTokens]: String(aiDailyTokens),
         ...props.webhookSecret.environment,
       },
     });

@@ -8,6 +8,7 @@ import { DEFAULT_WORKER_CONCURRENCY, PRIORITIES, type Priority } from '../../lam
 import { findJobType, maxJobTimeoutSeconds } from '../../lambdas/jobs/registry';
 import { PARSE_THREAD_ENTRY, PARSE_THREAD_NAME } from '../../lambdas/jobs/resume/parse-thread';
 import { ConfigurationError, requireDomains, requireIntegerInRange } from '../validation';
+import type { AiProvider } from './ai-provider';
 import type { FileStore } from './file-store';
 import type { JobTable } from './job-table';
 import { type FunctionTracingProps, JobQueueFunction } from './node-function';
@@ -35,6 +36,8 @@ export interface WorkersProps extends FunctionTracingProps {
   readonly files: FileStore;
   /** Signs data.sync deliveries and says which addresses they may reach. */
   readonly webhookSecret: WebhookSecret;
+  /** Where the ai.* jobs send completions, and the key they send (read by the workers only). */
+  readonly ai: AiProvider;
   /** The WebSocket stage user.notify pushes its frames through (@connections). */
   readonly socket: ProgressSocket;
   /**
@@ -154,6 +157,7 @@ export class Workers extends Construct {
           [ENV.failedRetentionDays]: String(props.failedRetentionDays),
           [ENV.emailFrom]: emailFrom,
           ...props.webhookSecret.environment,
+          ...props.ai.environment,
           [ENV.maxUploadBytes]: String(props.maxUploadBytes ?? 10 * 1024 * 1024),
           [ENV.jobRateLimits]: JSON.stringify(props.jobRateLimits ?? {}),
           [ENV.emailRecipientDomains]: JSON.stringify(emailRecipientDomains),
@@ -162,6 +166,7 @@ export class Workers extends Construct {
       });
       worker.addToRolePolicy(sendEmail);
       props.webhookSecret.grantRead(worker);
+      props.ai.grantRead(worker);
       props.table.grantReadWriteData(worker);
       props.files.grantWorkerAccess(worker);
       props.files.grantExportWrite(worker);

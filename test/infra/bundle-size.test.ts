@@ -176,4 +176,5 @@ const isDefinition = (input: string) =>
     'lambdas/jobs/resume/uploads.ts',
     'lambdas/jobs/system-cleanup-payload.ts',
     'lambdas/jobs/user-notify-payload.ts',
+    'lambdas/jobs/ai/ai-payload.ts',
   ].includes(input);

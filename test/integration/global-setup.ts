@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
+  TEST_CONTEXT,
   TEST_LOCAL_DIR,
   TEST_PORTS,
   TEST_SWEEP_INTERVAL_MS,
@@ -36,6 +37,7 @@ export default async function globalSetup(): Promise<void> {
       `--dashboard-port=${TEST_PORTS.dashboard}`,
       `--sweep-interval-ms=${TEST_SWEEP_INTERVAL_MS}`,
       `--worker-lease-seconds=${TEST_WORKER_LEASE_SECONDS}`,
+      `--context=${JSON.stringify(TEST_CONTEXT)}`,
     ],
     // Its own process group, so the teardown can end the whole tree (tsx, node, Java).
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },

@@ -28,6 +28,9 @@ Object.assign(process.env, {
   MAX_UPLOAD_BYTES: String(10 * 1024 * 1024),
   MAX_DELAY_SECONDS: String(7 * 24 * 3600),
   WEBSOCKET_CALLBACK_URL: 'https://ws.example.test/prod',
+  // The AI provider's model and key secret; no AI_ENDPOINT: the ai.* jobs are not configured.
+  AI_MODEL: 'test-model',
+  AI_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ai-key',
   WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks',
   JWT_ISSUER: 'https://issuer.example.test',
   JWT_AUDIENCE: 'jobqueue-test',

@@ -49,5 +49,21 @@ export const TEST_USERS = [
   'quentin',
   'ursula',
   'wendy',
+  // ai.test.ts
+  'aiko',
+  'bruno',
+  'chidi',
 ] as const;
 export type TestUser = (typeof TEST_USERS)[number] | 'admin';
+
+/**
+ * Context of the test stack beyond the local cloud's: ai.complete starts at most 5 a second
+ * (so the rate test needs few jobs), and a user may spend 20 000 AI tokens a day (so the
+ * budget test runs out with two jobs).
+ */
+export const TEST_AI_RATE_PER_SECOND = 5;
+export const TEST_AI_DAILY_TOKENS = 20_000;
+export const TEST_CONTEXT = {
+  'jobqueue:jobRateLimits': { 'ai.complete': TEST_AI_RATE_PER_SECOND },
+  'jobqueue:aiDailyTokens': TEST_AI_DAILY_TOKENS,
+};

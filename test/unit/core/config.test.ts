@@ -112,9 +112,25 @@ describe('readConfig (settings read once, at cold start)', () => {
     ['EMAIL_RECIPIENT_DOMAINS', '[""]', 'emailRecipientDomains'],
     ['JWT_ISSUER', 'issuer', 'jwtIssuer'],
     ['MAX_DELAY_SECONDS', '1.5', 'maxDelaySeconds'],
+    ['AI_ENDPOINT', 'ftp://ai.example.com', 'aiEndpoint'],
+    ['AI_ENDPOINT', 'not a url', 'aiEndpoint'],
+    ['AI_MODEL', '', 'aiModel'],
+    ['AI_DAILY_TOKENS', '0', 'aiDailyTokens'],
   ] as const)('%s=%j is refused', (name, value, key) => {
     expect(() => readConfig([key], { [name]: value })).toThrow(
       new RegExp(`^Invalid configuration: ${name}: `),
     );
+  });
+});
+
+describe('the AI settings', () => {
+  test('no endpoint is allowed (the jobs then fail with AI_NOT_CONFIGURED); a trailing slash is trimmed', () => {
+    expect(readConfig(['aiEndpoint', 'aiDailyTokens'], {})).toEqual({
+      aiEndpoint: '',
+      aiDailyTokens: 100_000,
+    });
+    expect(readConfig(['aiEndpoint'], { AI_ENDPOINT: 'https://api.example.com/v1/' })).toEqual({
+      aiEndpoint: 'https://api.example.com/v1',
+    });
   });
 });

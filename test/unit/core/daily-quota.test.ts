@@ -108,3 +108,29 @@ describe('DailyQuota (per user, per UTC day)', () => {
     expect(inputs()[0]?.Key).toEqual({ PK: 'QUOTA#emails#alice', SK: '2027-02-28' });
   });
 });
+
+describe('DailyQuota.adjust (settling an estimate)', () => {
+  test('adds the delta to the counter of the given day in one unconditional update, TTL kept or set', async () => {
+    const quota = new DailyQuota(client, 'jobs', at('2026-11-24T00:10:00.000Z'));
+    await quota.adjust('aiTokens', 'alice', '2026-11-23', -468);
+    expect(inputs()).toEqual([
+      {
+        TableName: 'jobs',
+        Key: { PK: 'QUOTA#aiTokens#alice', SK: '2026-11-23' },
+        UpdateExpression: 'ADD #count :delta SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: {
+          ':delta': -468,
+          ':expiresAt': Date.parse('2026-11-25T00:00:00Z') / 1000,
+        },
+      },
+    ]);
+  });
+
+  test('a zero delta writes nothing; a malformed day is an error', async () => {
+    const quota = new DailyQuota(client, 'jobs');
+    await quota.adjust('aiTokens', 'alice', '2026-11-23', 0);
+    expect(inputs()).toEqual([]);
+    await expect(quota.adjust('aiTokens', 'alice', 'yesterday', 5)).rejects.toThrow('Not a day');
+  });
+});

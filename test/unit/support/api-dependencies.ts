@@ -37,7 +37,12 @@ const sqsAcceptingSends = (): SQSClient => {
 
 /** Real stores over SDK clients that the test mocks with aws-sdk-client-mock. */
 export const apiDependencies = (
-  overrides: { rateLimitPerMinute?: number; emailDailyQuota?: number; uploadsPerDay?: number } = {},
+  overrides: {
+    rateLimitPerMinute?: number;
+    emailDailyQuota?: number;
+    uploadsPerDay?: number;
+    aiDailyTokens?: number;
+  } = {},
 ): ApiDependencies => {
   const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }), {
     marshallOptions: { removeUndefinedValues: true },
@@ -64,6 +69,7 @@ export const apiDependencies = (
       maxUploadBytes: 10 * 1024 * 1024,
       maxDelaySeconds: 7 * 24 * 3600,
       emailDailyQuota: overrides.emailDailyQuota ?? 100,
+      aiDailyTokens: overrides.aiDailyTokens ?? 100_000,
       uploadsPerDay: overrides.uploadsPerDay ?? 200,
     },
   };

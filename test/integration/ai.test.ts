@@ -183,7 +183,7 @@ const runBatch = async (tag: string, count: number) => {
   );
 };
 
-test(`the type's start rate (${TEST_AI_RATE_PER_SECOND}/s) holds for 100 jobs across 50 concurrent workers, nothing failed`, async () => {
+test(`the type's rate (${TEST_AI_RATE_PER_SECOND}/s) holds at the provider for 100 jobs across 50 concurrent workers, nothing failed`, async () => {
   // Cold starts first: on this shared machine, ten environments compiling at once starve
   // every thread for seconds (AWS gives each environment its own CPU).
   await runBatch(`warm-${Date.now()}`, 20);
@@ -203,13 +203,12 @@ test(`the type's start rate (${TEST_AI_RATE_PER_SECOND}/s) holds for 100 jobs ac
     return Date.parse(request.at) - Date.parse(String(job?.startedAt));
   });
   expect(Math.min(...lags)).toBeGreaterThanOrEqual(0);
+  // What the provider's limit means: no wall-clock second saw more requests than the limit.
+  // (Starts alone would not hold it: a request leaves after its claim and handler setup,
+  // up to a second or more later on this shared machine; the request gate holds it.)
+  const busiest = Math.max(...perSecond(requests.map((request) => request.at)).values());
+  expect(busiest).toBeLessThanOrEqual(TEST_AI_RATE_PER_SECOND);
   const arrivals = requests.map((request) => Date.parse(request.at)).sort((a, b) => a - b);
   const spanSeconds = ((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)) / 1000;
   expect(spanSeconds).toBeGreaterThanOrEqual((100 - TEST_AI_RATE_PER_SECOND) / TEST_AI_RATE_PER_SECOND - 1);
-  // Per wall-clock second the provider may see more: a start's request leaves after its claim
-  // write and handler setup, 0–1.5 s later on this shared machine (milliseconds in AWS).
-  const busiest = Math.max(...perSecond(requests.map((request) => request.at)).values());
-  console.log(
-    `ai.complete rate: busiest provider second ${busiest} requests, start→request lag ≤ ${Math.max(...lags)} ms`,
-  );
 });

@@ -8,12 +8,12 @@ export { warmUp };
 
 /** ai.complete: one chat completion against the stack's OpenAI-compatible endpoint. */
 export const aiComplete = (context: JobContext<AiCompletePayload>) =>
-  completeWith({ chat: chatClient, quota: tokenQuota })(context);
+  completeWith({ chat: () => chatClient('ai.complete'), quota: tokenQuota })(context);
 
 /** ai.enhanceResume: an uploaded resume's sections rewritten by the stack's model. */
 export const aiEnhanceResume = (context: JobContext<EnhanceResumePayload>) =>
   enhanceResumeWith({
-    chat: chatClient,
+    chat: () => chatClient('ai.enhanceResume'),
     quota: tokenQuota,
     // The resume parsers load with the first ai.enhanceResume, not with every ai.complete worker.
     sectionsOf: async (fileKey, userId, signal) =>

@@ -2,17 +2,43 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { documentClient } from '../../core/aws-clients';
 import { readConfig } from '../../core/config';
 import { DailyQuota } from '../../core/daily-quota';
+import { TypeRateLimiter } from '../../core/type-rate-limiter';
 import { JobFailure } from '../job-failure';
+import { findJobType } from '../registry';
+import { PerSecondGate } from '../request-gate';
 import { CachedApiKey } from './api-key';
 import { ChatClient } from './chat-client';
 
 /** What the ai.* handlers share in a worker: read and checked at cold start, clients at module scope. */
-const config = readConfig(['aiEndpoint', 'aiModel', 'aiApiKeySecretArn', 'tableName']);
+const config = readConfig(['aiEndpoint', 'aiModel', 'aiApiKeySecretArn', 'tableName', 'jobRateLimits']);
 const apiKey = new CachedApiKey(new SecretsManagerClient({}), config.aiApiKeySecretArn);
+const requestRates = new TypeRateLimiter(documentClient, config.tableName);
 
-const client = config.aiEndpoint
-  ? new ChatClient({ endpoint: config.aiEndpoint, model: config.aiModel, apiKey: () => apiKey.get() })
-  : undefined;
+/** One client per AI type: each holds its requests to its type's rate (the stack's, else the registry's). */
+const clients = new Map<string, ChatClient>();
+const clientFor = (endpoint: string, type: string): ChatClient => {
+  let client = clients.get(type);
+  if (!client) {
+    const perSecond = config.jobRateLimits[type] ?? findJobType(type)?.rateLimit?.perSecond;
+    client = new ChatClient({
+      endpoint,
+      model: config.aiModel,
+      apiKey: () => apiKey.get(),
+      ...(perSecond === undefined
+        ? {}
+        : {
+            gate: new PerSecondGate({
+              limiter: requestRates,
+              key: `${type}#requests`,
+              perSecond,
+              postponeCode: 'AI_RATE_LIMITED',
+            }),
+          }),
+    });
+    clients.set(type, client);
+  }
+  return client;
+};
 
 export const tokenQuota = new DailyQuota(documentClient, config.tableName);
 
@@ -22,17 +48,17 @@ export const tokenQuota = new DailyQuota(documentClient, config.tableName);
  * provider sees requests at the admitted rate, not a burst after each cold start.
  */
 export const warmUp = async (): Promise<void> => {
-  if (client) await apiKey.get().catch(() => undefined);
+  if (config.aiEndpoint) await apiKey.get().catch(() => undefined);
 };
 
 /** The stack's chat client; without a configured endpoint the job fails at once. */
-export const chatClient = (): ChatClient => {
-  if (!client) {
+export const chatClient = (type: 'ai.complete' | 'ai.enhanceResume'): ChatClient => {
+  if (!config.aiEndpoint) {
     throw new JobFailure(
       'AI_NOT_CONFIGURED',
       'No AI endpoint is configured for this stack (context jobqueue:aiEndpoint)',
       { retryable: false },
     );
   }
-  return client;
+  return clientFor(config.aiEndpoint, type);
 };

@@ -21,6 +21,8 @@ export interface ChatClientOptions {
   readonly model: string;
   /** The API key (read from Secrets Manager, cached). */
   readonly apiKey: () => Promise<string>;
+  /** Holds each request until the provider's per-second rate has room (see PerSecondGate). @default none */
+  readonly gate?: { pass(signal: AbortSignal): Promise<void> };
   readonly fetch?: typeof fetch;
 }
 
@@ -73,6 +75,8 @@ export class ChatClient {
     const apiKey = await this.options.apiKey();
     const sanitize = (text: string) =>
       (apiKey ? text.split(apiKey).join('[redacted]') : text).slice(0, MAX_PROVIDER_MESSAGE);
+    // Last before the request leaves: nothing slow may come between the gate and the send.
+    await this.options.gate?.pass(signal);
     let response: Response;
     try {
       response = await this.fetch(`${this.options.endpoint}/chat/completions`, {

@@ -1,3 +1,4 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -20,6 +21,8 @@ export interface ApiDependencies {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
+  /** Reads the stack's alarms (GET /v1/admin/alarms). */
+  readonly cloudwatch: CloudWatchClient;
   /** Derives each user's data.sync signing secret (GET /v1/webhooks/secret). */
   readonly webhookSecrets: WebhookSecrets;
   readonly clock: () => Date;
@@ -36,5 +39,7 @@ export interface ApiDependencies {
     readonly emailDailyQuota: number;
     /** Uploads a user may start per UTC day. */
     readonly uploadsPerDay: number;
+    /** Every alarm of the stack has a name starting with this (see ENV.alarmNamePrefix). */
+    readonly alarmNamePrefix: string;
   };
 }

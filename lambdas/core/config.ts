@@ -75,6 +75,7 @@ const SETTINGS = {
   ],
   emailDailyQuota: [ENV.emailDailyQuota, positiveInt(100)],
   uploadsPerDay: [ENV.uploadsPerDay, positiveInt(200)],
+  alarmNamePrefix: [ENV.alarmNamePrefix, z.string().min(1).max(255)],
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -41,6 +41,11 @@ export const ENV = {
   uploadsPerDay: 'UPLOADS_PER_DAY',
   /** `true` lets data.sync reach loopback addresses (the local cloud's receivers); never link-local. */
   webhookAllowLoopback: 'WEBHOOK_ALLOW_LOOPBACK',
+  /**
+   * Name prefix every alarm of the stack starts with (`<stack name>-<construct prefix>`), for
+   * `GET /v1/admin/alarms`: CloudFormation names the alarms, so their names are not known at synth.
+   */
+  alarmNamePrefix: 'ALARM_NAME_PREFIX',
   /** Job type submitted by a scheduled rule (the rule's input may override it). */
   scheduledJobType: 'SCHEDULED_JOB_TYPE',
 } as const;

@@ -29,6 +29,7 @@ Object.assign(process.env, {
   MAX_DELAY_SECONDS: String(7 * 24 * 3600),
   WEBSOCKET_CALLBACK_URL: 'https://ws.example.test/prod',
   WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks',
+  ALARM_NAME_PREFIX: 'JobQueue-Monitoring',
   JWT_ISSUER: 'https://issuer.example.test',
   JWT_AUDIENCE: 'jobqueue-test',
   JWT_JWKS_URI: 'https://issuer.example.test/.well-known/jwks.json',

@@ -15,6 +15,7 @@ export type CliClient = Pick<
   | 'retry'
   | 'stats'
   | 'queues'
+  | 'alarms'
   | 'pauseQueue'
   | 'resumeQueue'
   | 'dlq'

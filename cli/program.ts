@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { JobQueueApiError, JobQueueError } from '../client';
 import type { RunState } from './command-kit';
+import { registerAlarmsCommand } from './commands/alarms';
 import { registerJobCommands } from './commands/jobs';
 import { registerTokenCommand } from './commands/local-token';
 import { registerQueueCommands } from './commands/queues';
@@ -28,6 +29,7 @@ export const buildProgram = (ctx: CliContext, state: RunState): Command => {
   registerJobCommands(program, ctx, state);
   registerStatsCommand(program, ctx, state);
   registerQueueCommands(program, ctx, state);
+  registerAlarmsCommand(program, ctx, state);
   registerUploadCommand(program, ctx, state);
   registerTokenCommand(program, ctx, state);
   return program;

@@ -9,6 +9,7 @@ import {
 import { isTerminalFrame } from './frame-order';
 import type {
   AdminListFilters,
+  AlarmEntry,
   BatchEntry,
   BatchSubmission,
   BulkRetryRequest,
@@ -360,6 +361,11 @@ export class JobQueueClient {
   /** Priority queues with pause state, depth and dead letters (admins). */
   async queues(options: RequestOptions = {}): Promise<QueueEntry[]> {
     return (await this.call<{ queues: QueueEntry[] }>('GET', '/v1/queues', options)).queues;
+  }
+
+  /** The stack's CloudWatch alarms, those in ALARM first, with state, reason and since when (admins). */
+  async alarms(options: RequestOptions = {}): Promise<AlarmEntry[]> {
+    return (await this.call<{ alarms: AlarmEntry[] }>('GET', '/v1/admin/alarms', options)).alarms;
   }
 
   /** Stops taking jobs from a priority's queue; they wait, nothing is lost (admins). */

@@ -4,6 +4,8 @@
  */
 import type * as z from 'zod';
 import type {
+  AlarmEntry,
+  AlarmState,
   DeadLetter,
   ListQuery,
   Push,
@@ -23,6 +25,8 @@ import type { Priority } from '../lambdas/core/priority';
 import type { ApiErrorBody } from './errors';
 
 export type {
+  AlarmEntry,
+  AlarmState,
   DeadLetter,
   ItemCounts,
   JobError,

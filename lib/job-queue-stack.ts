@@ -126,6 +126,8 @@ export class JobQueueStack extends Stack {
       dashboard: props.dashboard,
       alarmEmail: props.alarmEmail,
     });
+    // GET /v1/admin/alarms: the dashboard's alarm view.
+    monitoring.grantReadAlarms(api.handler);
     const site =
       (props.dashboardSite ?? true)
         ? new DashboardSite(this, 'DashboardSite', {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalAiEndpoint } from './ai-endpoint';
+import type { LocalAlarms } from './cloudwatch-alarms';
 import { readBody } from './net';
 
 /** One email the SES v2 mail sink accepted. */
@@ -51,9 +52,9 @@ const reply = (response: ServerResponse, status: number, body: unknown, errorTyp
 
 /**
  * The AWS APIs the local cloud serves itself, on the dashboard port: SES v2 SendEmail (a
- * mail sink) and Lambda Get/UpdateEventSourceMapping; beside them the AI provider's
- * stand-in (local/ai-endpoint.ts). Functions reach them through the
- * SDK's standard AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL_LAMBDA.
+ * mail sink), Lambda Get/UpdateEventSourceMapping and CloudWatch DescribeAlarms; beside
+ * them the AI provider's stand-in (local/ai-endpoint.ts). Functions reach them through the
+ * SDK's standard AWS_ENDPOINT_URL_SESV2 / _LAMBDA / _CLOUDWATCH.
  */
 export class LocalAwsEndpoints {
   readonly mail: SentMail[] = [];
@@ -61,6 +62,12 @@ export class LocalAwsEndpoints {
   readonly ai = new LocalAiEndpoint();
   private readonly mappings = new Map<string, ManagedMapping>();
   private readonly secrets = new Map<string, { arn: string; name: string; value: string }>();
+  /** CloudWatch DescribeAlarms (local/cloudwatch-alarms.ts), once the local cloud can measure. */
+  private alarms: LocalAlarms | undefined;
+
+  serveAlarms(alarms: LocalAlarms): void {
+    this.alarms = alarms;
+  }
 
   addSecret(arn: string, name: string, value: string): void {
     const secret = { arn, name, value };
@@ -76,6 +83,7 @@ export class LocalAwsEndpoints {
   async handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? '/', 'http://local');
     if (await this.ai.handle(request, response)) return true;
+    if (this.alarms && (await this.alarms.handle(request, response))) return true;
     if (request.headers['x-amz-target'] === 'secretsmanager.GetSecretValue') {
       await this.getSecretValue(request, response);
       return true;

@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { startFauxqs } from 'fauxqs';
 import { LocalAwsEndpoints, localSecretArn, mappingUuid } from './aws-endpoints';
+import { alarmDefinitions, LocalAlarms, localMeasure } from './cloudwatch-alarms';
 import { startDashboard, type TransitionLine } from './dashboard';
 import { createTableFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { startHttpGateway } from './http-gateway';
@@ -200,6 +201,7 @@ export class LocalCloud {
           sesv2: local,
           lambda: local,
           secretsmanager: local,
+          cloudwatch: local,
           'execute-api': `http://127.0.0.1:${ports.webSocket}`,
         },
       });
@@ -366,6 +368,9 @@ export class LocalCloud {
         AWS_ENDPOINT_URL_LAMBDA: meter?.endpointFor(id, 'lambda') ?? `http://127.0.0.1:${ports.dashboard}`,
         AWS_ENDPOINT_URL_SECRETS_MANAGER:
           meter?.endpointFor(id, 'secretsmanager') ?? `http://127.0.0.1:${ports.dashboard}`,
+        // DescribeAlarms of the template's alarms (local/cloudwatch-alarms.ts).
+        AWS_ENDPOINT_URL_CLOUDWATCH:
+          meter?.endpointFor(id, 'cloudwatch') ?? `http://127.0.0.1:${ports.dashboard}`,
         AWS_LAMBDA_FUNCTION_NAME: id,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(properties.MemorySize ?? 128),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -515,6 +520,7 @@ export class LocalCloud {
       audience: String(jwtConfig?.Audience?.[0] ?? 'local-client'),
     };
     writeFileSync(path.join(LOCAL_DIRECTORY, 'auth.json'), `${JSON.stringify(auth, null, 2)}\n`);
+    const serverErrors: number[] = [];
     if (httpApi) {
       const cors = httpApi[1].Properties?.CorsConfiguration;
       servers.push(
@@ -524,6 +530,10 @@ export class LocalCloud {
           verify: jwtCheck(key.publicJwk, auth.issuer, (jwtConfig?.Audience ?? [auth.audience]).map(String)),
           corsAllowOrigins: cors?.AllowOrigins,
           usage: meter ? this.usage : undefined,
+          onServerError: () => {
+            serverErrors.push(Date.now());
+            if (serverErrors.length > 1000) serverErrors.shift();
+          },
           routes: routesOf(httpApi[0]).map((route) => ({
             routeKey: route.RouteKey,
             authorizationType: route.AuthorizationType ?? 'NONE',
@@ -568,6 +578,17 @@ export class LocalCloud {
         }),
       );
     }
+    awsEndpoints.serveAlarms(
+      new LocalAlarms(
+        alarmDefinitions(template, stackName, bindings, REGION, ACCOUNT),
+        localMeasure({
+          inspectQueue: (name) => fauxqs.inspectQueue(name),
+          functionErrorsSince: (name, since) => functions.get(name)?.errorsSince(since),
+          serverErrorsSince: (since) => serverErrors.filter((at) => at >= since).length,
+          httpApiId: HTTP_API_ID,
+        }),
+      ),
+    );
     servers.push(
       await startDashboard({
         port: ports.dashboard,

@@ -20,6 +20,8 @@ export interface HttpGatewayOptions {
   readonly region: string;
   /** Books each request in 512 KB units, as HTTP APIs bill (`npm run bench`). */
   readonly usage?: UsageLedger;
+  /** Told of every answer of 500 or more (the local alarms' measure of the API's `5xx`). */
+  readonly onServerError?: () => void;
 }
 
 const REQUEST_UNIT_BYTES = 512 * 1024;
@@ -209,6 +211,9 @@ export const startHttpGateway = async (options: HttpGatewayOptions): Promise<Ser
   };
 
   const server = createServer((request, response) => {
+    response.on('finish', () => {
+      if (response.statusCode >= 500) options.onServerError?.();
+    });
     handle(request, response).catch(() => {
       if (!response.headersSent) send(response, 500, JSON.stringify({ message: 'Internal Server Error' }));
       else response.destroy();

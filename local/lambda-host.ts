@@ -54,6 +54,8 @@ export class LocalFunction {
   private readonly all = new Set<Environment>();
   private readonly log: WriteStream;
   private inFlight = 0;
+  /** When recent invocations failed (handler error, timeout, crash): Lambda's `Errors` metric. */
+  private readonly failures: number[] = [];
   private drained: (() => void) | undefined;
   private closing = false;
 
@@ -69,6 +71,11 @@ export class LocalFunction {
 
   get name(): string {
     return this.spec.logicalId;
+  }
+
+  /** Invocations that failed since `sinceMs` (the local alarms' measure of `Errors`). */
+  errorsSince(sinceMs: number): number {
+    return this.failures.filter((at) => at >= sinceMs).length;
   }
 
   async invoke(event: unknown): Promise<unknown> {
@@ -215,6 +222,8 @@ export class LocalFunction {
         reject: (error) => {
           clearTimeout(timer);
           book();
+          this.failures.push(Date.now());
+          if (this.failures.length > 1000) this.failures.shift();
           // A handler error keeps the environment warm; a crash or timeout has ended it.
           if (!this.closing) this.release(environment.dead ? undefined : environment);
           reject(error);

@@ -1,8 +1,10 @@
 import { JobQueueClient } from 'jobqueue/client';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useAlarms } from './alarms';
 import type { DashboardConfig } from './config';
 import { AppContext } from './context';
 import { endSession, type Session } from './session';
+import { AlarmsView } from './views/alarms-view';
 import { JobDetailView } from './views/job-detail-view';
 import { JobsView } from './views/jobs-view';
 import { QueuesView } from './views/queues-view';
@@ -23,6 +25,7 @@ const useRoute = (): string => {
 const NAV = [
   { path: '/jobs', label: 'Jobs' },
   { path: '/queues', label: 'Queues', admin: true },
+  { path: '/alarms', label: 'Alarms', admin: true },
   { path: '/stats', label: 'Stats' },
 ];
 
@@ -45,6 +48,9 @@ export const App = ({
     [config, session],
   );
 
+  // Admins only, app-wide: the nav shows how many alarms are in ALARM from any view.
+  const alarms = useAlarms(client as JobQueueClient, Boolean(client && session?.admin));
+
   useEffect(() => {
     // Signed out at the token's expiry: the API would answer 401 from then on anyway.
     if (!session || !Number.isFinite(session.expiresAt)) return;
@@ -63,12 +69,15 @@ export const App = ({
     <JobDetailView key={jobMatch[1]} jobId={decodeURIComponent(jobMatch[1])} />
   ) : route === '/queues' ? (
     <QueuesView />
+  ) : route === '/alarms' ? (
+    <AlarmsView state={alarms} />
   ) : route === '/stats' ? (
     <StatsView />
   ) : (
     <JobsView />
   );
   const section = `/${route.split('/')[1] ?? 'jobs'}`;
+  const raised = alarms.alarms?.filter((alarm) => alarm.state === 'ALARM').length ?? 0;
   return (
     <AppContext.Provider value={{ client, session }}>
       <a class="skip-link" href="#main">
@@ -82,6 +91,12 @@ export const App = ({
               <li key={entry.path}>
                 <a href={`#${entry.path}`} aria-current={section === entry.path ? 'page' : undefined}>
                   {entry.label}
+                  {entry.path === '/alarms' && raised > 0 && (
+                    <span class="nav-count" data-testid="alarm-count">
+                      {raised}
+                      <span class="visually-hidden"> in alarm</span>
+                    </span>
+                  )}
                 </a>
               </li>
             ))}

@@ -1,3 +1,4 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -20,6 +21,8 @@ export interface ApiDependencies {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
+  /** Reads the stack's alarms (GET /v1/admin/alarms). */
+  readonly cloudwatch: CloudWatchClient;
   /** Derives each user's data.sync signing secret (GET /v1/webhooks/secret). */
   readonly webhookSecrets: WebhookSecrets;
   readonly clock: () => Date;
@@ -38,5 +41,7 @@ export interface ApiDependencies {
     readonly uploadsPerDay: number;
     /** AI tokens a user may spend per UTC day (ai.* jobs reserve at submit). */
     readonly aiDailyTokens: number;
+    /** Every alarm of the stack has a name starting with this (see ENV.alarmNamePrefix). */
+    readonly alarmNamePrefix: string;
   };
 }

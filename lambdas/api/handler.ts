@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
@@ -14,6 +15,7 @@ import { s3Client } from '../core/s3-client';
 import { StatsStore } from '../core/stats-store';
 import type { User } from '../core/user';
 import { WebhookSecrets } from '../jobs/webhook-signing';
+import { listAlarms } from './admin-alarms';
 import { retryJobs, searchJobs } from './admin-jobs';
 import { drainDeadLetters, listQueues, peekDeadLetters, requireAdmin, setQueuePaused } from './admin-queues';
 import { createUpload } from './create-upload';
@@ -47,6 +49,7 @@ const config = readConfig([
   'webhookSecretArn',
   // Read by the data.sync payload schema at submission; validated here at cold start.
   'webhookAllowLoopback',
+  'alarmNamePrefix',
 ]);
 
 const clock = () => new Date();
@@ -64,6 +67,7 @@ const dependencies: ApiDependencies = {
   s3: s3Client,
   sqs: sqsClient,
   lambda: new LambdaClient({}),
+  cloudwatch: new CloudWatchClient({}),
   webhookSecrets: new WebhookSecrets(new SecretsManagerClient({}), config.webhookSecretArn),
   clock,
   settings: config,
@@ -160,6 +164,9 @@ export const ROUTE_HANDLERS: Readonly<Record<RouteKey, Route>> = {
     requireAdmin(user); // before the body is read: a non-admin is told nothing about it
     return json(202, await retryJobs(jsonBody(event), user, deps));
   }),
+  'GET /v1/admin/alarms': authenticated(async (_event, user, deps) =>
+    json(200, await listAlarms(user, deps)),
+  ),
   'POST /v1/admin/clean': authenticated(async (event, user, deps) => {
     requireAdmin(user); // before the body is read: a non-admin is told nothing about it
     const { statusCode, job } = await cleanJobs(jsonBody(event), submitContext(event, user), deps);

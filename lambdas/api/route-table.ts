@@ -35,6 +35,7 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/admin/jobs', authorized: true },
   { method: 'POST', path: '/v1/admin/jobs/retry', authorized: true },
   { method: 'POST', path: '/v1/admin/clean', authorized: true },
+  { method: 'GET', path: '/v1/admin/alarms', authorized: true },
 ] as const satisfies readonly RouteDefinition[];
 
 type RouteOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string }

@@ -87,6 +87,7 @@ const SETTINGS = {
   aiModel: [ENV.aiModel, z.string().min(1).max(200)],
   aiApiKeySecretArn: [ENV.aiApiKeySecretArn, z.string().min(1)],
   aiDailyTokens: [ENV.aiDailyTokens, positiveInt(100_000)],
+  alarmNamePrefix: [ENV.alarmNamePrefix, z.string().min(1).max(255)],
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -153,6 +153,30 @@ export interface DeadLetter {
   readonly sentAt: string;
 }
 
+/** A CloudWatch alarm's state. */
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/** One alarm of the stack as `GET /v1/admin/alarms` shows it. */
+export interface AlarmEntry {
+  /** The alarm's name in CloudWatch (CloudFormation's: `<stack>-<logical id>-<suffix>`). */
+  readonly name: string;
+  readonly description: string;
+  readonly state: AlarmState;
+  /** Why it is in that state, in CloudWatch's (or the local cloud's) words. */
+  readonly reason: string;
+  /** When the state last changed (ISO 8601). */
+  readonly since: string;
+  /** The one metric it watches; absent for an alarm on a metric math expression. */
+  readonly metric?: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly dimensions?: Readonly<Record<string, string>>;
+  };
+  readonly threshold: number;
+  /** CloudWatch's ComparisonOperator, e.g. `GreaterThanThreshold`. */
+  readonly comparison: string;
+}
+
 // ---- WebSocket: server → client ----
 
 export type PushType = 'job.status' | 'job.progress' | 'job.completed' | 'job.failed' | 'job.cancelled';

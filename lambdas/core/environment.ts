@@ -49,6 +49,11 @@ export const ENV = {
   aiApiKeySecretArn: 'AI_API_KEY_SECRET_ARN',
   /** Tokens (estimated at submit, corrected after each call) a user may spend on ai.* jobs per UTC day. */
   aiDailyTokens: 'AI_DAILY_TOKENS',
+  /**
+   * Name prefix every alarm of the stack starts with (`<stack name>-<construct prefix>`), for
+   * `GET /v1/admin/alarms`: CloudFormation names the alarms, so their names are not known at synth.
+   */
+  alarmNamePrefix: 'ALARM_NAME_PREFIX',
   /** Job type submitted by a scheduled rule (the rule's input may override it). */
   scheduledJobType: 'SCHEDULED_JOB_TYPE',
 } as const;

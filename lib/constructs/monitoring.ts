@@ -3,15 +3,20 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/core/environment';
 import { PRIORITIES } from '../../lambdas/core/priority';
 import { ConfigurationError, requireEmailAddress } from '../validation';
 import type { JobApi } from './job-api';
 import type { PriorityQueues } from './priority-queues';
 import type { StreamConsumers } from './stream-consumers';
 import type { Workers } from './workers';
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
  * Which alarms to create. Each standard alarm costs $0.10 a month whether or not anything
@@ -214,6 +219,62 @@ export class Monitoring extends Construct {
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],
     });
+  }
+
+  /**
+   * The name every alarm of this construct starts with. CloudFormation names an unnamed alarm
+   * `<stack name>-<logical id>-<random suffix>`, and every logical id here starts with this
+   * construct's path; so the prefix is known at synth while the names are not, and a function
+   * that watches the alarms needs no reference to them (the alarms watch the API function's
+   * own metrics: a reference back would be a dependency cycle).
+   */
+  get alarmNamePrefix(): string {
+    const stack = Stack.of(this);
+    const ids = this.alarms.map((alarm) =>
+      stack.getLogicalId(alarm.node.defaultChild as cloudwatch.CfnAlarm),
+    );
+    const [first = ''] = ids;
+    let length = first.length;
+    for (const id of ids) while (!id.startsWith(first.slice(0, length))) length -= 1;
+    return `${stack.stackName}-${first.slice(0, length)}`;
+  }
+
+  /**
+   * Lets `fn` read the state of this construct's alarms (and no other's): DescribeAlarms
+   * scoped to the alarm ARNs with the alarms' name prefix, which the function finds in
+   * ENV.alarmNamePrefix. Call it after every alarm exists.
+   */
+  grantReadAlarms(fn: lambda.Function): iam.Grant {
+    const prefix = this.alarmNamePrefix;
+    fn.addEnvironment(ENV.alarmNamePrefix, prefix);
+    // DescribeAlarms takes the `alarm` resource type, so the grant names our alarms only.
+    // (It then returns no composite alarms, which require `*`; the stack has none.)
+    const alarmArns = Stack.of(this).formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${prefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const grant = iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['cloudwatch:DescribeAlarms'],
+      resourceArns: [alarmArns],
+    });
+    if (fn.role) {
+      NagSuppressions.addResourceSuppressions(
+        fn.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: `CloudFormation names the alarms at deploy time; the wildcard covers only this stack's alarms, whose names all start with ${prefix}.`,
+            // A regex: the account and region are tokens or literals, depending on the stack's env.
+            appliesTo: [{ regex: `/^Resource::arn:.+:cloudwatch:.+:alarm:${escapeRegex(prefix)}\\*$/g` }],
+          },
+        ],
+        true,
+      );
+    }
+    return grant;
   }
 
   /**

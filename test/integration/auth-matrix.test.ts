@@ -90,6 +90,7 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   'POST /v1/queues/{priority}/dlq/redrive': ADMIN_QUEUE_ACTION,
   'POST /v1/queues/{priority}/dlq/purge': ADMIN_QUEUE_ACTION,
   'GET /v1/admin/jobs': ADMIN_ONLY,
+  'GET /v1/admin/alarms': ADMIN_ONLY,
   // Old enough that nothing is removed; the job it starts is the answer.
   'POST /v1/admin/clean': {
     body: { status: 'completed', olderThanDays: 3650 },

@@ -314,4 +314,56 @@ describeWithBrowser('dashboard in Chromium', () => {
     expect(Number(/Moved (\d+)/.exec((await notice.textContent()) ?? '')?.[1])).toBeGreaterThanOrEqual(1);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-queues.png'), fullPage: true });
   });
+
+  test('an admin sees the alarms, a dead letter’s alarm in ALARM first and counted in the nav; a user sees no alarms', async () => {
+    // The normal DLQ: alarms.test.ts adds to it too; nothing empties it.
+    const { dlqUrl } = stack().queues.normal as { dlqUrl: string };
+    const sqs = new SQSClient({
+      region: stack().region,
+      endpoint: stack().endpoints.sqs,
+      credentials,
+      useQueueUrlAsEndpoint: false,
+    });
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'dashboard alarm test' }));
+
+    const user = await signIn(USER);
+    await expect(user.getByRole('link', { name: /^Alarms/ }).count()).resolves.toBe(0);
+
+    const page = await signIn(ADMIN, true);
+    // Read at sign-in, before any view asks: the nav counts the alarms in ALARM.
+    await page.getByTestId('alarm-count').waitFor();
+    await page.getByRole('link', { name: /^Alarms/ }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    const row = page.locator('tr[data-state]').filter({ hasText: 'Messages in the normal DLQ' });
+    // The state is in words, not colour alone.
+    await expect(row.locator('[data-state]').first().textContent()).resolves.toBe('ALARM');
+    await expect(row.locator('[data-field="reason"]').textContent()).resolves.toMatch(/^Threshold crossed: /);
+    await expect(row.locator('time').getAttribute('datetime')).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
+    await expect(page.locator('tbody tr').first().getAttribute('data-state')).resolves.toBe('ALARM');
+    const count = Number(
+      await page.getByTestId('alarm-count').evaluate((node) => node.firstChild?.textContent),
+    );
+    expect(count).toBe(await page.locator('tbody tr[data-state="ALARM"]').count());
+    await expect(
+      page
+        .locator('tr[data-state]')
+        .filter({ hasText: 'The dispatch stream consumer is falling behind' })
+        .textContent(),
+    ).resolves.toContain('Insufficient data');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-alarms.png'), fullPage: true });
+
+    // A failed read is said in words, and the last answer stays on screen.
+    await page.route('**/v1/admin/alarms', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          error: { code: 'SERVICE_UNAVAILABLE', message: 'CloudWatch is unreachable.' },
+        }),
+      }),
+    );
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('CloudWatch is unreachable.');
+    await expect(row.count()).resolves.toBe(1);
+  });
 });

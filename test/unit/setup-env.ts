@@ -32,6 +32,7 @@ Object.assign(process.env, {
   AI_MODEL: 'test-model',
   AI_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ai-key',
   WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks',
+  ALARM_NAME_PREFIX: 'JobQueue-Monitoring',
   JWT_ISSUER: 'https://issuer.example.test',
   JWT_AUDIENCE: 'jobqueue-test',
   JWT_JWKS_URI: 'https://issuer.example.test/.well-known/jwks.json',

@@ -1,3 +1,4 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import {
   GetEventSourceMappingCommand,
@@ -44,6 +45,7 @@ const sqs = mockClient(SQSClient);
 const lambda = mockClient(LambdaClient);
 const s3 = mockClient(S3Client);
 const secrets = mockClient(SecretsManagerClient);
+const cloudwatch = mockClient(CloudWatchClient);
 
 const CALLERS = [
   { sub: 'user-1' },
@@ -109,9 +111,10 @@ beforeAll(() => {
   lambda.on(UpdateEventSourceMappingCommand).resolves({});
   s3.on(HeadBucketCommand).resolves({});
   secrets.on(GetSecretValueCommand).resolves({ SecretString: 'stack-webhook-secret' });
+  cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
 });
 afterAll(() => {
-  for (const client of [dynamo, sqs, lambda, s3, secrets]) client.restore();
+  for (const client of [dynamo, sqs, lambda, s3, secrets, cloudwatch]) client.restore();
 });
 
 const toEvent = (request: FuzzRequest, routeKey: string, caller: World['caller']): HttpEvent => {

@@ -214,6 +214,59 @@ describe('jobqueue ls', () => {
   });
 });
 
+describe('jobqueue alarms', () => {
+  const alarms = [
+    {
+      name: 'JobQueue-MonitoringNormalDeadLetters-X',
+      description: 'Messages in the normal DLQ',
+      state: 'ALARM',
+      reason: 'Threshold crossed: 1 > 0',
+      since: '2026-11-30T05:00:00.000Z',
+      threshold: 0,
+      comparison: 'GreaterThanThreshold',
+    },
+    {
+      name: 'JobQueue-MonitoringDispatchIteratorAge-Y',
+      description: '',
+      state: 'INSUFFICIENT_DATA',
+      reason: 'not measured',
+      since: '2026-11-30T04:00:00.000Z',
+      threshold: 300000,
+      comparison: 'GreaterThanThreshold',
+    },
+  ];
+
+  test('prints a table: state, the description (else the name), since, reason, in the API’s order', async () => {
+    const cli = setup({ alarms: async () => alarms });
+    expect(await cli.run('alarms')).toBe(0);
+    expect(cli.out().split('\n')).toEqual([
+      'STATE              ALARM                                     SINCE                     REASON',
+      'ALARM              Messages in the normal DLQ                2026-11-30T05:00:00.000Z  Threshold crossed: 1 > 0',
+      'INSUFFICIENT_DATA  JobQueue-MonitoringDispatchIteratorAge-Y  2026-11-30T04:00:00.000Z  not measured',
+      '',
+    ]);
+  });
+
+  test('--json prints the list as the API gave it; no alarms is said in words', async () => {
+    const json = setup({ alarms: async () => alarms });
+    expect(await json.run('--json', 'alarms')).toBe(0);
+    expect(JSON.parse(json.out())).toEqual(alarms);
+    const none = setup({ alarms: async () => [] });
+    expect(await none.run('alarms')).toBe(0);
+    expect(none.out()).toBe('The stack has no alarms.\n');
+  });
+
+  test('a user is told the API’s 403 on stderr, exit 1', async () => {
+    const cli = setup({
+      alarms: async () => {
+        throw new JobQueueApiError(403, { code: 'FORBIDDEN', message: 'Administrators only.' });
+      },
+    });
+    expect(await cli.run('alarms')).toBe(1);
+    expect(cli.err()).toBe('error: Administrators only. (FORBIDDEN, HTTP 403)\n');
+  });
+});
+
 describe('errors and confirmations', () => {
   test("an API error shows the contract's message and code on stderr, no stack, exit 1", async () => {
     const cli = setup({

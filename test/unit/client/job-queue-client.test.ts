@@ -328,6 +328,21 @@ describe('JobQueueClient requests', () => {
     expect(requests[3]?.url.search).toBe('?limit=5');
   });
 
+  test('alarms reads GET /v1/admin/alarms and returns its list', async () => {
+    const alarm = {
+      name: 'JobQueue-MonitoringNormalDeadLetters-X',
+      description: 'Messages in the normal DLQ',
+      state: 'ALARM',
+      reason: 'Threshold crossed',
+      since: '2026-11-30T05:00:00.000Z',
+      threshold: 0,
+      comparison: 'GreaterThanThreshold',
+    };
+    const { client, requests } = clientWith({ 'GET /v1/admin/alarms': { body: { alarms: [alarm] } } });
+    expect(await client.alarms()).toEqual([alarm]);
+    expect(requests[0]?.url.pathname).toBe('/v1/admin/alarms');
+  });
+
   test('stats passes the window as query parameters; events and cancel/retry reach their job routes', async () => {
     const { client, requests } = clientWith({
       'GET /v1/stats': { body: { window: { from: '2026-11-01', to: '2026-11-30' } } },

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -58,6 +59,7 @@ export const apiDependencies = (
     s3,
     sqs: sqsAcceptingSends(),
     lambda: new LambdaClient({ region: 'eu-west-1' }),
+    cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
     webhookSecrets: new WebhookSecrets(new SecretsManagerClient({ region: 'eu-west-1' }), WEBHOOK_SECRET_ARN),
     clock,
     settings: {
@@ -71,6 +73,7 @@ export const apiDependencies = (
       emailDailyQuota: overrides.emailDailyQuota ?? 100,
       aiDailyTokens: overrides.aiDailyTokens ?? 100_000,
       uploadsPerDay: overrides.uploadsPerDay ?? 200,
+      alarmNamePrefix: 'JobQueue-Monitoring',
     },
   };
 };

@@ -8,7 +8,7 @@ export const GATE_MAX_WAITS = 3;
  * in the next second, whose window other workers fill. The provider's one-second windows then
  * see at most `perSecond` requests as long as a request travels in less than this.
  */
-export const GATE_TAIL_MS = 150;
+export const GATE_TAIL_MS = 300;
 
 export interface PerSecondGateOptions {
   readonly limiter: Pick<TypeRateLimiter, 'tryAcquire'>;

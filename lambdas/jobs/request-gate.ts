@@ -1,3 +1,4 @@
+import { abortableSleep } from '../core/abortable-sleep';
 import type { TypeRateLimiter } from '../core/type-rate-limiter';
 import { JobPostponed } from './job-failure';
 
@@ -20,20 +21,6 @@ export interface PerSecondGateOptions {
   /** Which code a postponement carries (the job waits in the queue, no attempt used). */
   readonly postponeCode: string;
 }
-
-const abortableSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * The per-second limit of a provider, held where it matters: right before each request.

@@ -1,3 +1,4 @@
+import { abortableSleep } from '../core/abortable-sleep';
 import { JobFailure } from './job-failure';
 import type { JobContext } from './job-type';
 
@@ -10,20 +11,6 @@ export interface SimulatePayload {
   readonly result?: unknown;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-
 /**
  * Diagnostics job: sleeps `durationMs` in `steps` progress steps, fails the first
  * `failAttempts` attempts, or ends the worker's process mid-job when `crash` is set.
@@ -32,7 +19,7 @@ export const simulate = async (context: JobContext<SimulatePayload>): Promise<un
   const { payload, attempt, signal } = context;
   const stepMs = payload.durationMs / payload.steps;
   for (let step = 1; step <= payload.steps; step += 1) {
-    await sleep(stepMs, signal);
+    await abortableSleep(stepMs, signal);
     if (payload.crash && step >= Math.ceil(payload.steps / 2)) {
       context.logger.warn('system.simulate: crashing the worker on purpose', { step });
       process.exit(1);

@@ -3,6 +3,7 @@ import * as ExcelJS from 'exceljs';
 import type { JobRecord } from '../../lambdas/core/job';
 import { EXPORT_PART_BYTES, runExport } from '../../lambdas/jobs/data-export';
 import type { DataExportPayload } from '../../lambdas/jobs/data-export-payload';
+import { parseCsv } from '../support/csv';
 import { api, eventually, type Reply, stack } from './support/client';
 import { localToken } from './support/tokens';
 
@@ -50,35 +51,6 @@ const download = async (url: string) => {
     bytes: Buffer.from(await response.arrayBuffer()),
     contentType: response.headers.get('content-type'),
   };
-};
-
-/** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
-const parseCsv = (text: string): string[][] => {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index];
-    if (quoted) {
-      if (char === '"' && text[index + 1] === '"') {
-        field += '"';
-        index += 1;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\r' && text[index + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      index += 1;
-    } else field += char;
-  }
-  return records;
 };
 
 /** The owner's simulated jobs, oldest first: three completed, one failed (with a hostile correlation id). */

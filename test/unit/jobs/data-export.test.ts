@@ -36,6 +36,7 @@ import { JobFailure } from '../../../lambdas/jobs/job-failure';
 import { jobObjectKeys } from '../../../lambdas/jobs/job-removal';
 import type { JobContext, ProgressUpdate } from '../../../lambdas/jobs/job-type';
 import { findJobType } from '../../../lambdas/jobs/registry';
+import { parseCsv } from '../../support/csv';
 
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'eu-west-1' });
@@ -125,35 +126,6 @@ const putBody = (): Buffer => {
   const [call] = s3.commandCalls(PutObjectCommand);
   if (!call) throw new Error('no PutObject');
   return Buffer.from(call.args[0].input.Body as Uint8Array);
-};
-
-/** RFC 4180 reader (enough for these files): records of fields, quotes undone. */
-const parseCsv = (text: string): string[][] => {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index];
-    if (quoted) {
-      if (char === '"' && text[index + 1] === '"') {
-        field += '"';
-        index += 1;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\r' && text[index + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      index += 1;
-    } else field += char;
-  }
-  return records;
 };
 
 beforeEach(() => {

@@ -459,24 +459,30 @@ describeWithBrowser('dashboard in Chromium', () => {
 
   test('the keyboard alone opens a job from the table and cancels it, with the focus visible', async () => {
     const owner = 'dash-keys';
-    const page = await signIn(owner);
+    // Submitted first: the table's first read shows it.
     const job = await submitAs(owner, 'system.simulate', { durationMs: 10 }, 600);
-    await statusIn(page, job.jobId).waitFor({ timeout: 30_000 });
+    const page = await signIn(owner);
+    await statusIn(page, job.jobId).waitFor({ timeout: 20_000 });
 
     /** Tabs forward until the focused element matches, as a keyboard user would. */
     const tabTo = async (selector: string, what: string) => {
       for (let presses = 0; presses < 60; presses++) {
         await page.keyboard.press('Tab');
         const focused = page.locator(':focus');
-        if (await focused.evaluate((element, wanted) => element.matches(wanted), selector)) {
-          // The focused element shows it: the dashboard's :focus-visible outline.
+        if (
+          await focused.evaluate((element, wanted) => element.matches(wanted), selector, { timeout: 5000 })
+        ) {
+          // The focused element shows it: the dashboard's own :focus-visible outline (3 px amber),
+          // not merely the browser's default ring.
           await expect(
-            focused.evaluate(
-              (element) =>
-                element.matches(':focus-visible') &&
-                element.ownerDocument.defaultView?.getComputedStyle(element).outlineStyle !== 'none',
-            ),
-          ).resolves.toBe(true);
+            focused.evaluate((element) => {
+              const style = element.ownerDocument.defaultView?.getComputedStyle(element);
+              return {
+                focusVisible: element.matches(':focus-visible'),
+                outline: `${style?.outlineStyle} ${style?.outlineWidth} ${style?.outlineColor}`,
+              };
+            }),
+          ).resolves.toEqual({ focusVisible: true, outline: 'solid 3px rgb(255, 191, 71)' });
           return;
         }
       }
@@ -594,9 +600,15 @@ describeWithBrowser('dashboard in Chromium', () => {
     const notice = page.getByRole('status').filter({ hasText: /^Retried \d+ failed job\(s\)/ });
     await notice.waitFor();
     expect(Number(/Retried (\d+)/.exec((await notice.textContent()) ?? '')?.[1])).toBeGreaterThanOrEqual(1);
-    await expect(client.events(job.jobId)).resolves.toContainEqual(
-      expect.objectContaining({ from: 'failed', to: 'queued' }),
+    const retried = await eventually(
+      () => client.events(job.jobId),
+      (events) => events.some((event) => event.from === 'failed' && event.to === 'queued'),
+      20_000,
+      250,
     );
+    expect(retried).toContainEqual(expect.objectContaining({ from: 'failed', to: 'queued' }));
+    // Retried as by /retry: it ran again from attempt 1.
+    await expect(untilStatusOf('dash-bulk', job.jobId, 'failed')).resolves.toMatchObject({ attempts: 1 });
   });
 
   test('an admin purges a dead-letter queue only after confirming', async () => {

@@ -674,6 +674,7 @@ describeWithBrowser('dashboard in Chromium', () => {
     await token.fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('That is not a JWT');
+    await audit(page, 'sign-in with a pasted token, refused');
     await token.fill(await localToken(owner));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();

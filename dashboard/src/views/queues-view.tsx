@@ -241,6 +241,7 @@ export const QueuesView = () => {
             label="Status"
             value={retry.status}
             choices={RETRYABLE_STATUSES}
+            // No "any" choice: the bulk retry needs a status, so the value is never empty.
             onChange={(status) => status && setRetry({ ...retry, status })}
           />
           <ChoiceSelect

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { AxeResults } from 'axe-core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { JobQueueClient } from '../../client';
+import { type Job, JobQueueClient, type SubmitOptions } from '../../client';
 import { api, eventually, stack } from './support/client';
 
 /**
@@ -24,6 +25,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 // Users of this file only, so no other test's jobs show up in its tables.
 const USER = 'dash-user';
@@ -49,18 +51,68 @@ const localToken = async (userId: string, admin = false): Promise<string> => {
   return ((await response.json()) as { token: string }).token;
 };
 
+const clientOf = async (userId: string, admin = false) =>
+  new JobQueueClient({ url: stack().httpUrl, token: await localToken(userId, admin) });
+
 /** Submits through the typed client, as an application would. */
 const submitAs = async (
   userId: string,
   type: string,
   payload: Record<string, unknown>,
   delaySeconds?: number,
+  options: SubmitOptions = {},
 ) =>
-  new JobQueueClient({ url: stack().httpUrl, token: await localToken(userId) }).submit(
-    type,
-    payload,
-    delaySeconds ? { delaySeconds } : {},
+  (await clientOf(userId)).submit(type, payload, { ...options, ...(delaySeconds ? { delaySeconds } : {}) });
+
+/** Waits until the API reports `jobId` in `status`. */
+const untilStatusOf = async (userId: string, jobId: string, status: Job['status']): Promise<Job> => {
+  const client = await clientOf(userId);
+  return eventually(
+    () => client.get(jobId),
+    (job) => job.status === status,
+    30_000,
+    250,
   );
+};
+
+/** A job of `system.simulate` that fails for good on its first attempt. */
+const FAILS_AT_ONCE = { durationMs: 10, steps: 1, failAttempts: 1, failWith: 'fatal' };
+
+/** A bulk `resume.analyze`: one item per description, the last one without any skill fails. */
+const BULK_ANALYZE = {
+  resume: { text: 'Ada Lovelace. TypeScript, DynamoDB and SQL.' },
+  jobDescriptions: [
+    { id: 'jd-ts', title: 'Engineer', text: 'Must know TypeScript and SQL. TypeScript daily.' },
+    { id: 'jd-ddb', title: 'Data engineer', text: 'DynamoDB and SQL. DynamoDB modelling.' },
+    { id: 'jd-none', title: 'Join us', text: 'We are a team and you will work with us.' },
+  ],
+};
+
+/**
+ * axe-core's audit of what the page shows now: no violation of impact serious or critical.
+ * The failure names each rule, its impact and the elements it found.
+ */
+const audit = async (page: Page, view: string): Promise<void> => {
+  // Evaluated over the DevTools protocol: the dashboard's CSP (script-src 'self') refuses a script tag.
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    // The whole document, as axe.run() audits it without a context.
+    const { axe } = globalThis as unknown as { axe: { run: () => Promise<AxeResults> } };
+    const results = await axe.run();
+    return results.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      targets: violation.nodes.map((node) => node.target.join(' ')),
+    }));
+  });
+  expect(
+    violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) => `${view}: ${violation.id} (${violation.impact}) at ${violation.targets.join(', ')}`,
+      ),
+  ).toEqual([]);
+};
 
 describeWithBrowser('dashboard in Chromium', () => {
   let browser: BrowserContext;
@@ -365,5 +417,277 @@ describeWithBrowser('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('CloudWatch is unreachable.');
     await expect(row.count()).resolves.toBe(1);
+  });
+
+  test('axe-core finds no serious or critical violation on any view', async () => {
+    const owner = 'dash-a11y';
+    const bulk = await submitAs(owner, 'resume.analyze', BULK_ANALYZE);
+    await untilStatusOf(owner, bulk.jobId, 'completed');
+
+    const signInPage = await browser.newPage();
+    pages.push(signInPage);
+    await signInPage.goto(stack().dashboardUrl);
+    await signInPage.getByRole('button', { name: 'Sign in' }).waitFor();
+    await audit(signInPage, 'sign-in');
+
+    // An admin sees every view; the rows are this user's own.
+    const page = await signIn(owner, true);
+    await page.locator(`tr[data-job-id="${bulk.jobId}"]`).waitFor({ timeout: 20_000 });
+    await audit(page, 'jobs');
+
+    await page.goto(`${stack().dashboardUrl}#/jobs/${bulk.jobId}`);
+    await page.locator('tr[data-item-index]').first().waitFor({ timeout: 20_000 });
+    await audit(page, 'job detail');
+
+    await page.getByRole('link', { name: 'Queues' }).click();
+    await page.locator('tr[data-priority]').first().waitFor({ timeout: 20_000 });
+    await audit(page, 'queues');
+    await page.getByRole('button', { name: 'Retry matching jobs…' }).click();
+    await page.getByRole('dialog').waitFor();
+    await audit(page, 'queues, confirmation dialog');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+
+    await page.getByRole('link', { name: /^Alarms/ }).click();
+    await page.locator('tr[data-state]').first().waitFor({ timeout: 20_000 });
+    await audit(page, 'alarms');
+
+    await page.getByRole('link', { name: 'Stats' }).click();
+    await page.getByRole('heading', { name: 'Stats' }).waitFor();
+    await page.getByRole('table', { name: 'By type, whole range' }).waitFor({ timeout: 20_000 });
+    await audit(page, 'stats');
+  });
+
+  test('the keyboard alone opens a job from the table and cancels it, with the focus visible', async () => {
+    const owner = 'dash-keys';
+    // Submitted first: the table's first read shows it.
+    const job = await submitAs(owner, 'system.simulate', { durationMs: 10 }, 600);
+    const page = await signIn(owner);
+    await statusIn(page, job.jobId).waitFor({ timeout: 20_000 });
+
+    /** Tabs forward until the focused element matches, as a keyboard user would. */
+    const tabTo = async (selector: string, what: string) => {
+      for (let presses = 0; presses < 60; presses++) {
+        await page.keyboard.press('Tab');
+        const focused = page.locator(':focus');
+        if (
+          await focused.evaluate((element, wanted) => element.matches(wanted), selector, { timeout: 5000 })
+        ) {
+          // The focused element shows it: the dashboard's own :focus-visible outline (3 px amber),
+          // not merely the browser's default ring.
+          await expect(
+            focused.evaluate((element) => {
+              const style = element.ownerDocument.defaultView?.getComputedStyle(element);
+              return {
+                focusVisible: element.matches(':focus-visible'),
+                outline: `${style?.outlineStyle} ${style?.outlineWidth} ${style?.outlineColor}`,
+              };
+            }),
+          ).resolves.toEqual({ focusVisible: true, outline: 'solid 3px rgb(255, 191, 71)' });
+          return;
+        }
+      }
+      throw new Error(`Tab never reached ${what}`);
+    };
+
+    await tabTo(`a[href="#/jobs/${job.jobId}"]`, `the link to ${job.jobId}`);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Job / }).waitFor();
+    await eventually(
+      () => page.locator('.facts [data-status]').getAttribute('data-status'),
+      (value) => value === 'delayed',
+      20_000,
+    );
+    await tabTo('.actions button.danger', 'the Cancel job button');
+    await expect(page.locator(':focus').textContent()).resolves.toBe('Cancel job');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Job cancelled.' }).waitFor();
+    await expect((await clientOf(owner)).get(job.jobId)).resolves.toMatchObject({ status: 'cancelled' });
+  });
+
+  test('a failed job is retried from its detail page and runs again', async () => {
+    const owner = 'dash-retry';
+    const job = await submitAs(owner, 'system.simulate', FAILS_AT_ONCE);
+    await untilStatusOf(owner, job.jobId, 'failed');
+    const page = await signIn(owner);
+    await page.goto(`${stack().dashboardUrl}#/jobs/${job.jobId}`);
+    const badge = page.locator('.facts [data-status]');
+    await eventually(
+      () => badge.getAttribute('data-status'),
+      (value) => value === 'failed',
+      20_000,
+    );
+    await expect(page.locator('p.error-text strong').textContent()).resolves.toBe('SIMULATED_FATAL');
+    await expect(page.getByRole('button', { name: 'Cancel job' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Retry job' }).click();
+    await page.getByRole('status').filter({ hasText: 'Job queued again.' }).waitFor();
+    // The API tells the same: failed → queued (only a retry does that), and it ran again from attempt 1.
+    const client = await clientOf(owner);
+    const events = await eventually(
+      () => client.events(job.jobId),
+      (all) => all.filter((event) => event.to === 'failed').length === 2,
+      30_000,
+      250,
+    );
+    expect(events.filter((event) => event.from === 'failed' && event.to === 'queued')).toHaveLength(1);
+    expect(events.filter((event) => event.to === 'processing').map((event) => event.attempt)).toEqual([1, 1]);
+    // The page followed the second run live (a retry starts a new watch).
+    await eventually(
+      () => page.locator('ol.timeline li').count(),
+      (count) => count === events.length,
+      20_000,
+    );
+    await expect(badge.getAttribute('data-status')).resolves.toBe('failed');
+  });
+
+  test("a bulk job's items are listed on its detail page as the API lists them", async () => {
+    const owner = 'dash-items';
+    const job = await submitAs(owner, 'resume.analyze', BULK_ANALYZE);
+    await untilStatusOf(owner, job.jobId, 'completed');
+    const page = await signIn(owner);
+    await page.goto(`${stack().dashboardUrl}#/jobs/${job.jobId}`);
+    const rows = page.locator('tr[data-item-index]');
+    await eventually(
+      () => rows.count(),
+      (count) => count === 3,
+      20_000,
+    );
+    await expect(page.getByRole('heading', { name: /^Items:/ }).textContent()).resolves.toBe(
+      'Items: 3 of 3 processed, 1 failed',
+    );
+    const { items } = await (await clientOf(owner)).itemsPage(job.jobId);
+    const shown = await rows.evaluateAll((all) =>
+      all.map((row) => ({
+        index: Number(row.getAttribute('data-item-index')),
+        status: row.querySelector('[data-status]')?.getAttribute('data-status'),
+        detail: row.querySelector('[data-field="outcome"]')?.textContent,
+      })),
+    );
+    expect(shown).toEqual(
+      items.map((item) => ({
+        index: item.index,
+        status: item.status,
+        detail: item.error ? `${item.error.code}: ${item.error.message}` : JSON.stringify(item.result ?? ''),
+      })),
+    );
+    expect(shown.map((item) => item.status)).toEqual(['completed', 'completed', 'failed']);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-bulk-items.png'), fullPage: true });
+  });
+
+  test('an admin retries failed jobs in bulk from the queues view, after confirming', async () => {
+    // Low priority and one type: nothing else of this file fails there.
+    const job = await submitAs('dash-bulk', 'system.simulate', FAILS_AT_ONCE, undefined, { priority: 'low' });
+    await untilStatusOf('dash-bulk', job.jobId, 'failed');
+    const page = await signIn(ADMIN, true);
+    await page.getByRole('link', { name: 'Queues' }).click();
+    const form = page.getByRole('region', { name: 'Retry jobs in bulk' });
+    await form.getByLabel('Status').selectOption('failed');
+    await form.getByLabel('Type').selectOption('system.simulate');
+    await form.getByLabel('Priority').selectOption('low');
+    await form.getByLabel('At most').fill('1000');
+    await form.getByRole('button', { name: 'Retry matching jobs…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Retry up to 1000 failed jobs?' });
+    await dialog.waitFor();
+    await expect(dialog.textContent()).resolves.toContain('of type system.simulate with priority low');
+    // Cancelled: nothing is retried.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const client = await clientOf('dash-bulk');
+    await expect(client.events(job.jobId)).resolves.not.toContainEqual(
+      expect.objectContaining({ from: 'failed', to: 'queued' }),
+    );
+    await form.getByRole('button', { name: 'Retry matching jobs…' }).click();
+    await dialog.getByRole('button', { name: 'Retry' }).click();
+    const notice = page.getByRole('status').filter({ hasText: /^Retried \d+ failed job\(s\)/ });
+    await notice.waitFor();
+    expect(Number(/Retried (\d+)/.exec((await notice.textContent()) ?? '')?.[1])).toBeGreaterThanOrEqual(1);
+    const retried = await eventually(
+      () => client.events(job.jobId),
+      (events) => events.some((event) => event.from === 'failed' && event.to === 'queued'),
+      20_000,
+      250,
+    );
+    expect(retried).toContainEqual(expect.objectContaining({ from: 'failed', to: 'queued' }));
+    // Retried as by /retry: it ran again from attempt 1.
+    await expect(untilStatusOf('dash-bulk', job.jobId, 'failed')).resolves.toMatchObject({ attempts: 1 });
+  });
+
+  test('an admin purges a dead-letter queue only after confirming', async () => {
+    // The critical DLQ: the redrive test above emptied it; the alarms test watches the normal one.
+    const { dlqUrl } = stack().queues[PRIORITY] as { dlqUrl: string };
+    const sqs = new SQSClient({
+      region: stack().region,
+      endpoint: stack().endpoints.sqs,
+      credentials,
+      useQueueUrlAsEndpoint: false,
+    });
+    for (const body of ['dashboard purge test 1', 'dashboard purge test 2']) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }));
+    }
+    const adminHeaders = { authorization: `Bearer ${await localToken(ADMIN, true)}` };
+    const deadLetters = async () =>
+      (await api('GET', `/v1/queues/${PRIORITY}/dlq?limit=10`, { headers: adminHeaders, user: null })).body
+        .messages as unknown[];
+    const page = await signIn(ADMIN, true);
+    await page.getByRole('link', { name: 'Queues' }).click();
+    const purge = page.getByRole('button', { name: `Purge ${PRIORITY} DLQ` });
+    await eventually(
+      () => purge.isEnabled(),
+      (enabled) => enabled,
+      30_000,
+      500,
+    );
+    await purge.click();
+    const dialog = page.getByRole('dialog', { name: `Purge the ${PRIORITY} dead-letter queue?` });
+    await dialog.waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-purge-confirm.png'), fullPage: true });
+    // Cancelled (Escape, as the keyboard does): nothing is deleted.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect((await deadLetters()).length).toBeGreaterThanOrEqual(2);
+    await purge.click();
+    await dialog.getByRole('button', { name: 'Purge' }).click();
+    const notice = page.getByRole('status').filter({ hasText: /^Purged \d+ message\(s\)/ });
+    await notice.waitFor();
+    expect(Number(/Purged (\d+)/.exec((await notice.textContent()) ?? '')?.[1])).toBeGreaterThanOrEqual(2);
+    await expect(deadLetters()).resolves.toEqual([]);
+    await eventually(
+      () => page.locator(`tr[data-priority="${PRIORITY}"] [data-field="dlq"]`).textContent(),
+      (depth) => depth === '0',
+      20_000,
+    );
+    await expect(purge.isDisabled()).resolves.toBe(true);
+  });
+
+  test('without Cognito or the local issuer, a pasted token signs in; a bad one is refused in words', async () => {
+    const owner = 'dash-token';
+    const job = await submitAs(owner, 'system.simulate', { durationMs: 10 }, 600);
+    const page = await browser.newPage();
+    pages.push(page);
+    // The stack's config.json as a stack with an external issuer serves it.
+    await page.route('**/config.json', async (route) => {
+      const config = await (await route.fetch()).json();
+      await route.fulfill({ json: { ...config, signIn: { mode: 'token' } } });
+    });
+    await page.goto(stack().dashboardUrl);
+    const token = page.getByLabel(/^Token/);
+    await expect(page.getByLabel('User id').count()).resolves.toBe(0);
+    await token.fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('That is not a JWT');
+    await audit(page, 'sign-in with a pasted token, refused');
+    await token.fill(await localToken(owner));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await expect(page.getByTestId('user').textContent()).resolves.toBe(owner);
+    await statusIn(page, job.jobId).waitFor({ timeout: 20_000 });
+    // The page lists what the API lists for that token.
+    const listed = await (await clientOf(owner)).listPage({ limit: 20 });
+    await expect(
+      page
+        .locator('tr[data-job-id]')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job-id'))),
+    ).resolves.toEqual(listed.jobs.map((entry) => entry.jobId));
+    // No local-cloud links for a stack signed in elsewhere.
+    await expect(page.getByRole('link', { name: 'transitions and mail sink' }).count()).resolves.toBe(0);
   });
 });

@@ -14,7 +14,10 @@ const Json = ({ label, value }: { label: string; value: unknown }) =>
   value === undefined ? null : (
     <section>
       <h2>{label}</h2>
-      <pre class="json">{JSON.stringify(value, null, 2)}</pre>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: it scrolls when long, and keyboard users scroll what has the focus (WCAG 2.1.1) */}
+      <pre class="json" tabIndex={0}>
+        {JSON.stringify(value, null, 2)}
+      </pre>
     </section>
   );
 
@@ -197,7 +200,7 @@ export const JobDetailView = ({ jobId }: { jobId: string }) => {
               <h2 id="items-title">
                 Items: {job.items.processed} of {job.items.total} processed, {job.items.failed} failed
               </h2>
-              <table>
+              <table aria-labelledby="items-title">
                 <thead>
                   <tr>
                     <th scope="col">#</th>
@@ -207,12 +210,12 @@ export const JobDetailView = ({ jobId }: { jobId: string }) => {
                 </thead>
                 <tbody>
                   {items?.items.map((item) => (
-                    <tr key={item.index}>
+                    <tr key={item.index} data-item-index={item.index}>
                       <td>{item.index}</td>
                       <td>
                         <StatusBadge status={item.status} />
                       </td>
-                      <td class="mono small">
+                      <td class="mono small" data-field="outcome">
                         {item.error
                           ? `${item.error.code}: ${item.error.message}`
                           : JSON.stringify(item.result ?? '')}

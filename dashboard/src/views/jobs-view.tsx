@@ -1,6 +1,7 @@
 import { isFinished, type Job, type JobPage, type JobStatus, type WatchAllFrame } from 'jobqueue/client';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { JOB_STATUSES } from '../../../lambdas/core/job-status';
+import { ChoiceSelect } from '../components/choice-select';
 import { ErrorMessage } from '../components/error-message';
 import { ProgressBar } from '../components/progress-bar';
 import { StatusBadge } from '../components/status-badge';
@@ -136,36 +137,22 @@ export const JobsView = () => {
     <section aria-labelledby="jobs-title">
       <h1 id="jobs-title">Jobs</h1>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          Status
-          <select
-            value={filters.status}
-            onChange={(event) => change({ status: event.currentTarget.value })}
-            name="status"
-          >
-            <option value="">any</option>
-            {JOB_STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type
-          <select
-            value={filters.type}
-            onChange={(event) => change({ type: event.currentTarget.value })}
-            name="type"
-          >
-            <option value="">any</option>
-            {JOB_TYPES.map((type) => (
-              <option key={type} value={type}>
-                {type}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ChoiceSelect
+          label="Status"
+          name="status"
+          value={filters.status}
+          choices={JOB_STATUSES}
+          any
+          onChange={(status) => change({ status })}
+        />
+        <ChoiceSelect
+          label="Type"
+          name="type"
+          value={filters.type}
+          choices={JOB_TYPES}
+          any
+          onChange={(type) => change({ type })}
+        />
         {session.admin && (
           <>
             <label class="inline">

@@ -1,16 +1,25 @@
 import type { DeadLetter, Priority, QueueEntry } from 'jobqueue/client';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { PRIORITIES } from '../../../lambdas/core/priority';
+import { ChoiceSelect } from '../components/choice-select';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ErrorMessage } from '../components/error-message';
 import { useApp } from '../context';
 import { formatTime } from '../format';
 import { JOB_TYPES } from './jobs-view';
 
+const RETRYABLE_STATUSES = ['failed', 'cancelled'] as const;
+
 type Pending =
   | { kind: 'purge'; priority: Priority; count: number }
   | { kind: 'redrive'; priority: Priority; count: number }
-  | { kind: 'retry'; status: 'failed' | 'cancelled'; type: string; priority: '' | Priority; limit: number };
+  | {
+      kind: 'retry';
+      status: (typeof RETRYABLE_STATUSES)[number];
+      type: string;
+      priority: '' | Priority;
+      limit: number;
+    };
 
 type DeadLetters = DeadLetter[];
 
@@ -228,48 +237,27 @@ export const QueuesView = () => {
             setPending({ kind: 'retry', ...retry });
           }}
         >
-          <label>
-            Status
-            <select
-              value={retry.status}
-              onChange={(event) =>
-                setRetry({ ...retry, status: event.currentTarget.value as 'failed' | 'cancelled' })
-              }
-            >
-              <option value="failed">failed</option>
-              <option value="cancelled">cancelled</option>
-            </select>
-          </label>
-          <label>
-            Type
-            <select
-              value={retry.type}
-              onChange={(event) => setRetry({ ...retry, type: event.currentTarget.value })}
-            >
-              <option value="">any</option>
-              {JOB_TYPES.map((type) => (
-                <option key={type} value={type}>
-                  {type}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Priority
-            <select
-              value={retry.priority}
-              onChange={(event) =>
-                setRetry({ ...retry, priority: event.currentTarget.value as '' | Priority })
-              }
-            >
-              <option value="">any</option>
-              {PRIORITIES.map((priority) => (
-                <option key={priority} value={priority}>
-                  {priority}
-                </option>
-              ))}
-            </select>
-          </label>
+          <ChoiceSelect
+            label="Status"
+            value={retry.status}
+            choices={RETRYABLE_STATUSES}
+            // No "any" choice: the bulk retry needs a status, so the value is never empty.
+            onChange={(status) => status && setRetry({ ...retry, status })}
+          />
+          <ChoiceSelect
+            label="Type"
+            value={retry.type}
+            choices={JOB_TYPES}
+            any
+            onChange={(type) => setRetry({ ...retry, type })}
+          />
+          <ChoiceSelect
+            label="Priority"
+            value={retry.priority}
+            choices={PRIORITIES}
+            any
+            onChange={(priority) => setRetry({ ...retry, priority })}
+          />
           <label>
             At most
             <input

@@ -143,11 +143,13 @@ export class JobQueueStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: auth.userPoolClient?.userPoolClientId ?? 'external' });
     new CfnOutput(this, 'TableName', { value: table.table.tableName });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName });
-    new CfnOutput(this, 'AiApiKeySecretArn', {
-      value: ai.secret.secretArn,
-      description:
-        'Put the AI provider key here (aws secretsmanager put-secret-value); only the workers read it',
-    });
+    if (ai.secret) {
+      new CfnOutput(this, 'AiApiKeySecretArn', {
+        value: ai.secret.secretArn,
+        description:
+          'Put the AI provider key here (aws secretsmanager put-secret-value); only the workers read it',
+      });
+    }
     if (site) new CfnOutput(this, 'DashboardUrl', { value: site.url, description: 'The web dashboard' });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: monitoring.alarmTopic.topicArn,

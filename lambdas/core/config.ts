@@ -85,7 +85,8 @@ const SETTINGS = {
       .transform((url) => url.replace(/\/+$/, '')),
   ],
   aiModel: [ENV.aiModel, z.string().min(1).max(200)],
-  aiApiKeySecretArn: [ENV.aiApiKeySecretArn, z.string().min(1)],
+  // Unset without an endpoint (the stack makes no secret then); ai-runtime requires it with one.
+  aiApiKeySecretArn: [ENV.aiApiKeySecretArn, z.string().default('')],
   aiDailyTokens: [ENV.aiDailyTokens, positiveInt(100_000)],
   alarmNamePrefix: [ENV.alarmNamePrefix, z.string().min(1).max(255)],
 } as const;

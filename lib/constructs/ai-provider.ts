@@ -25,10 +25,12 @@ const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$/;
  * The stack's AI provider: where the ai.* jobs send chat completions, which model they ask
  * for, and the Secrets Manager secret holding the API key. The secret is created with a
  * placeholder value; the operator puts the real key in it (README "AI jobs"). Only the
- * functions that run jobs may read it (`grantRead`).
+ * functions that run jobs may read it (`grantRead`). Without an endpoint there is no secret
+ * (it would cost $0.40 a month for nothing: the jobs fail with AI_NOT_CONFIGURED anyway).
  */
 export class AiProvider extends Construct {
-  readonly secret: secretsmanager.Secret;
+  /** The API key's secret. @default none when no endpoint is configured */
+  readonly secret?: secretsmanager.Secret;
   /** What a function that runs ai.* jobs needs in its environment. */
   readonly environment: Readonly<Record<string, string>>;
 
@@ -42,16 +44,14 @@ export class AiProvider extends Construct {
         `aiModel must be a model name such as ${DEFAULT_AI_MODEL}, got ${JSON.stringify(model)}`,
       );
     }
+    this.environment = { [ENV.aiEndpoint]: endpoint, [ENV.aiModel]: model };
+    if (endpoint === '') return;
     this.secret = new secretsmanager.Secret(this, 'ApiKey', {
       description:
         'API key of the OpenAI-compatible endpoint the jobqueue ai.* jobs call (replace the generated placeholder with the real key)',
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
     });
-    this.environment = {
-      [ENV.aiEndpoint]: endpoint,
-      [ENV.aiModel]: model,
-      [ENV.aiApiKeySecretArn]: this.secret.secretArn,
-    };
+    this.environment = { ...this.environment, [ENV.aiApiKeySecretArn]: this.secret.secretArn };
     NagSuppressions.addResourceSuppressions(this.secret, [
       {
         id: 'AwsSolutions-SMG4',
@@ -61,8 +61,9 @@ export class AiProvider extends Construct {
     ]);
   }
 
-  /** Lets `grantee` read the key's value, and nothing else (not even DescribeSecret). */
+  /** Lets `grantee` read the key's value, and nothing else (not even DescribeSecret); without a secret, nothing. */
   grantRead(grantee: iam.IGrantable): iam.Grant {
+    if (!this.secret) return iam.Grant.drop(grantee, 'read the AI key (no AI endpoint, so no key)');
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue'],

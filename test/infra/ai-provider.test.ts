@@ -3,7 +3,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { ContextError, stackPropsFromContext } from '../../lib/app-context';
 import { logicalId, nagFindings, synth } from './synth';
 
-const { stack, template } = synth();
+// A stack with an endpoint (the secret exists only then); the default stack is checked below.
+const { stack, template } = synth({ aiEndpoint: 'https://api.example.com/v1' });
 const resources = template.toJSON().Resources as Record<string, any>;
 const secret = logicalId(template, 'AWS::SecretsManager::Secret', /^AiApiKey/);
 const apiFunction = logicalId(template, 'AWS::Lambda::Function', /^ApiHandler[0-9A-F]{8}$/);
@@ -56,7 +57,22 @@ describe('the AI provider', () => {
     }
   });
 
-  test('every worker gets the endpoint (none by default), the default model and the secret ARN', () => {
+  test('without an endpoint (the default) there is no secret, no output and no key ARN: the jobs fail AI_NOT_CONFIGURED', () => {
+    const plain = synth().template;
+    expect(
+      Object.keys(plain.findResources('AWS::SecretsManager::Secret')).filter((id) => /^AiApiKey/.test(id)),
+    ).toEqual([]);
+    expect(Object.keys(plain.findOutputs('AiApiKeySecretArn'))).toEqual([]);
+    const plainResources = plain.toJSON().Resources as Record<string, any>;
+    const worker = logicalId(plain, 'AWS::Lambda::Function', /^WorkersNormalWorker[0-9A-F]{8}$/);
+    expect(plainResources[worker].Properties.Environment.Variables).toMatchObject({
+      AI_ENDPOINT: '',
+      AI_MODEL: 'gpt-4o-mini',
+    });
+    expect(plainResources[worker].Properties.Environment.Variables.AI_API_KEY_SECRET_ARN).toBeUndefined();
+  });
+
+  test('every worker gets the endpoint, the default model and the secret ARN', () => {
     for (const fn of workerFunctions) {
       const variables = resources[fn].Properties.Environment.Variables;
       expect({
@@ -66,7 +82,7 @@ describe('the AI provider', () => {
         arn: variables.AI_API_KEY_SECRET_ARN,
       }).toEqual({
         fn,
-        endpoint: '',
+        endpoint: 'https://api.example.com/v1',
         model: 'gpt-4o-mini',
         arn: { Ref: secret },
       });

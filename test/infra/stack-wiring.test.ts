@@ -325,7 +325,6 @@ describe('monitoring', () => {
 test('the stack outputs what clients and the local cloud need', () => {
   expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(
     [
-      'AiApiKeySecretArn',
       'AlarmTopicArn',
       'BucketName',
       'DashboardUrl',

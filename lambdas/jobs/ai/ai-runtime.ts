@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { documentClient } from '../../core/aws-clients';
 import { readConfig } from '../../core/config';
 import { DailyQuota } from '../../core/daily-quota';
+import { ENV } from '../../core/environment';
 import { TypeRateLimiter } from '../../core/type-rate-limiter';
 import { JobFailure } from '../job-failure';
 import { findJobType } from '../registry';
@@ -11,6 +12,10 @@ import { ChatClient } from './chat-client';
 
 /** What the ai.* handlers share in a worker: read and checked at cold start, clients at module scope. */
 const config = readConfig(['aiEndpoint', 'aiModel', 'aiApiKeySecretArn', 'tableName', 'jobRateLimits']);
+if (config.aiEndpoint && !config.aiApiKeySecretArn) {
+  // The stack sets both or neither: one without the other is a broken deployment, said at cold start.
+  throw new Error(`${ENV.aiApiKeySecretArn} is required when ${ENV.aiEndpoint} is set`);
+}
 const apiKey = new CachedApiKey(new SecretsManagerClient({}), config.aiApiKeySecretArn);
 const requestRates = new TypeRateLimiter(documentClient, config.tableName);
 

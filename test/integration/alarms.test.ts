@@ -71,10 +71,12 @@ test('a dead letter raises its priority’s DLQ alarm, seen through the typed cl
     credentials,
     useQueueUrlAsEndpoint: false,
   });
+  const client = new JobQueueClient({ url: stack().httpUrl, token: token('admin') });
+  // Another test file may have left a dead letter there already (files share one local cloud).
+  const earlier = (await client.alarms()).find((alarm) => alarm.description === DLQ_ALARM);
   const before = Date.now();
   await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'alarms.test: not a job message' }));
 
-  const client = new JobQueueClient({ url: stack().httpUrl, token: token('admin') });
   const listed = await eventually(
     () => client.alarms(),
     (all) => all.find((alarm) => alarm.description === DLQ_ALARM)?.state === 'ALARM',
@@ -87,9 +89,11 @@ test('a dead letter raises its priority’s DLQ alarm, seen through the typed cl
     metric: { namespace: 'AWS/SQS', name: 'ApproximateNumberOfMessagesVisible' },
     threshold: 0,
   });
-  // It is listed first, and its state began when the message arrived (not at start-up).
+  // It is listed first, and its state began when the first dead letter arrived (not at
+  // start-up): this one's, or, if the alarm was raised already, the same `since` as then.
   expect(listed[0]?.state).toBe('ALARM');
-  expect(Date.parse(raised?.since ?? '')).toBeGreaterThanOrEqual(before - 1000);
+  if (earlier?.state === 'ALARM') expect(raised?.since).toBe(earlier.since);
+  else expect(Date.parse(raised?.since ?? '')).toBeGreaterThanOrEqual(before - 1000);
   // The other priorities' DLQ alarms are not raised by it.
   const low = listed.find((alarm) => alarm.description === 'Messages in the low DLQ');
   expect(low?.metric?.dimensions?.QueueName).not.toBe(raised?.metric?.dimensions?.QueueName);

@@ -1,12 +1,11 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { JobQueueClient } from '../../client';
-import { api, eventually, stack, token } from './support/client';
+import { api, eventually, localSqs, stack, token } from './support/client';
 
 /**
  * GET /v1/admin/alarms end to end: the API function calls CloudWatch DescribeAlarms, which the
  * local cloud answers from the template's alarms, measured against the local queues.
  */
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 // The normal DLQ: no other end-to-end test reads or empties it, so its alarm stays raised.
 const PRIORITY = 'normal';
 const DLQ_ALARM = 'Messages in the normal DLQ';
@@ -65,12 +64,7 @@ test('a user is refused with 403 in the contract’s error shape', async () => {
 
 test('a dead letter raises its priority’s DLQ alarm, seen through the typed client', async () => {
   const { dlqUrl } = stack().queues[PRIORITY] as { dlqUrl: string };
-  const sqs = new SQSClient({
-    region: stack().region,
-    endpoint: stack().endpoints.sqs,
-    credentials,
-    useQueueUrlAsEndpoint: false,
-  });
+  const sqs = localSqs();
   const client = new JobQueueClient({ url: stack().httpUrl, token: token('admin') });
   // Another test file may have left a dead letter there already (files share one local cloud).
   const earlier = (await client.alarms()).find((alarm) => alarm.description === DLQ_ALARM);

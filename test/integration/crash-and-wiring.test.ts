@@ -6,18 +6,11 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
-import { api, eventually, sleep, stack, submit, untilStatus } from './support/client';
+import { api, eventually, localSqs, sleep, stack, submit, untilStatus } from './support/client';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const sqs = () =>
-  new SQSClient({
-    region: stack().region,
-    endpoint: stack().endpoints.sqs,
-    credentials,
-    useQueueUrlAsEndpoint: false,
-  });
+const sqs = localSqs;
 const dynamo = () =>
   new DynamoDBClient({ region: stack().region, endpoint: stack().endpoints.dynamodb, credentials });
 

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { AxeResults } from 'axe-core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type Job, JobQueueClient, type SubmitOptions } from '../../client';
-import { api, eventually, stack } from './support/client';
+import { api, eventually, localSqs, stack } from './support/client';
 
 /**
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core) against
@@ -26,7 +26,6 @@ const CHROMIUM_ARGS = [
 ];
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 // Users of this file only, so no other test's jobs show up in its tables.
 const USER = 'dash-user';
 const ADMIN = 'dash-admin';
@@ -326,12 +325,7 @@ describeWithBrowser('dashboard in Chromium', () => {
 
   test('an admin peeks at a dead letter and redrives it after confirming', async () => {
     const { dlqUrl } = stack().queues[PRIORITY] as { dlqUrl: string };
-    const sqs = new SQSClient({
-      region: stack().region,
-      endpoint: stack().endpoints.sqs,
-      credentials,
-      useQueueUrlAsEndpoint: false,
-    });
+    const sqs = localSqs();
     // A job message for a job that does not exist: redriven, the worker drops it.
     const orphan = '01JD00000000000000000DASH01';
     await sqs.send(
@@ -370,12 +364,7 @@ describeWithBrowser('dashboard in Chromium', () => {
   test('an admin sees the alarms, a dead letter’s alarm in ALARM first and counted in the nav; a user sees no alarms', async () => {
     // The normal DLQ: alarms.test.ts adds to it too; nothing empties it.
     const { dlqUrl } = stack().queues.normal as { dlqUrl: string };
-    const sqs = new SQSClient({
-      region: stack().region,
-      endpoint: stack().endpoints.sqs,
-      credentials,
-      useQueueUrlAsEndpoint: false,
-    });
+    const sqs = localSqs();
     await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'dashboard alarm test' }));
 
     const user = await signIn(USER);
@@ -614,12 +603,7 @@ describeWithBrowser('dashboard in Chromium', () => {
   test('an admin purges a dead-letter queue only after confirming', async () => {
     // The critical DLQ: the redrive test above emptied it; the alarms test watches the normal one.
     const { dlqUrl } = stack().queues[PRIORITY] as { dlqUrl: string };
-    const sqs = new SQSClient({
-      region: stack().region,
-      endpoint: stack().endpoints.sqs,
-      credentials,
-      useQueueUrlAsEndpoint: false,
-    });
+    const sqs = localSqs();
     for (const body of ['dashboard purge test 1', 'dashboard purge test 2']) {
       await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }));
     }

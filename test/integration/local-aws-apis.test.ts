@@ -6,9 +6,9 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mappingUuid } from '../../local/aws-endpoints';
-import { api, eventually, getJob, sleep, stack, submit, untilStatus } from './support/client';
+import { api, eventually, getJob, localSqs, sleep, stack, submit, untilStatus } from './support/client';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const localEndpoint = () => stack().dashboardUrl.replace(/\/$/, '');
@@ -129,12 +129,7 @@ describe('admin queue routes', () => {
 
   test('dead letters can be peeked without removal, redriven and purged', async () => {
     const { url, dlqUrl } = stack().queues.high as { url: string; dlqUrl: string };
-    const sqs = new SQSClient({
-      region: stack().region,
-      endpoint: stack().endpoints.sqs,
-      credentials,
-      useQueueUrlAsEndpoint: false,
-    });
+    const sqs = localSqs();
     // A job message for a job that does not exist: redriven, the worker drops it.
     const orphan = JSON.stringify({ jobId: '01JD0000000000000000000000', attempt: 1 });
     await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: orphan }));

@@ -14,9 +14,8 @@ import {
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
-import { api, eventually, getJob, sleep, stack, submit, untilStatus } from './support/client';
+import { api, eventually, getJob, localSqs, sleep, stack, submit, untilStatus } from './support/client';
 
 /**
  * Nothing stranded, end to end. A job is stranded the way production strands one: its
@@ -28,13 +27,7 @@ import { api, eventually, getJob, sleep, stack, submit, untilStatus } from './su
 const USER = 'heidi';
 const PRIORITY = 'critical';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const sqs = () =>
-  new SQSClient({
-    region: stack().region,
-    endpoint: stack().endpoints.sqs,
-    credentials,
-    useQueueUrlAsEndpoint: false,
-  });
+const sqs = localSqs;
 
 /** Logical id of the only resource of `type` whose id starts with `prefix`, from the synthesized template. */
 const templateResourceId = (type: string, prefix: string): string => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import WebSocket from 'ws';
 import type { StackFile } from '../../../local/cloud';
 import { TEST_LOCAL_DIR, type TestUser } from './environment';
@@ -9,6 +10,14 @@ const localDirectory = path.join(root, TEST_LOCAL_DIR);
 
 export const stack = (): StackFile =>
   JSON.parse(readFileSync(path.join(localDirectory, 'stack.json'), 'utf8'));
+/** The local cloud's SQS (fauxqs): credentials are not checked; queue URLs are not endpoints there. */
+export const localSqs = (): SQSClient =>
+  new SQSClient({
+    region: stack().region,
+    endpoint: stack().endpoints.sqs,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    useQueueUrlAsEndpoint: false,
+  });
 export const token = (user: TestUser): string =>
   (JSON.parse(readFileSync(path.join(localDirectory, 'tokens.json'), 'utf8')) as Record<string, string>)[
     user
